@@ -1,0 +1,92 @@
+#include "common/runtime.h"
+
+#include <sys/resource.h>
+#include <torch/torch.h>
+
+#include <fstream>
+#include <thread>
+
+#include "common/error.h"
+
+namespace pastiche {
+
+int configure_threads(int n) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = n > 0 ? n : cores;
+  torch::set_num_threads(threads);
+  return torch::get_num_threads();
+}
+
+torch::Device select_device(const std::string& preference) {
+  if (preference == "cpu") return torch::kCPU;
+  if (preference == "cuda") {
+    if (!torch::cuda::is_available())
+      throw InputError("device 'cuda' requested but no CUDA device is available; use --device cpu");
+    return torch::Device(torch::kCUDA, 0);
+  }
+  if (preference != "auto")
+    throw InputError("unknown device '" + preference + "' (expected auto, cpu or cuda)");
+  return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+}
+
+namespace {
+
+std::string read_first_match(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) == 0) {
+      auto colon = line.find(':');
+      if (colon == std::string::npos) return {};
+      auto value = line.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(" \t"));
+      return value;
+    }
+  }
+  return {};
+}
+
+int64_t meminfo_kb(const std::string& key) {
+  auto value = read_first_match("/proc/meminfo", key);
+  return value.empty() ? 0 : std::stoll(value);
+}
+
+std::string mapped_blas() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    for (const char* name : {"openblas", "libblas", "mkl", "blis"}) {
+      if (line.find(name) != std::string::npos) return line.substr(line.find('/'));
+    }
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+int64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<int64_t>(usage.ru_maxrss) * 1024;
+}
+
+DeviceInfo device_info() {
+  DeviceInfo info;
+  const auto device = select_device("auto");
+  info.device = device.str();
+  info.cuda_available = torch::cuda::is_available();
+  info.cuda_devices = static_cast<int>(torch::cuda::device_count());
+  info.device_name = read_first_match("/proc/cpuinfo", "model name");
+  info.threads = torch::get_num_threads();
+  info.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  info.torch_version = std::to_string(TORCH_VERSION_MAJOR) + "." +
+                       std::to_string(TORCH_VERSION_MINOR) + "." +
+                       std::to_string(TORCH_VERSION_PATCH);
+  info.blas = mapped_blas();
+  info.memory_total_bytes = meminfo_kb("MemTotal") * 1024;
+  info.memory_available_bytes = meminfo_kb("MemAvailable") * 1024;
+  info.peak_rss_bytes = peak_rss_bytes();
+  return info;
+}
+
+}  // namespace pastiche

@@ -1,0 +1,48 @@
+// Every setting of the optimisation engine, with its default, in one place. The CLI, the HTTP API
+// and the tests fill this struct; validate() is the single check.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "vgg/vgg.h"
+
+namespace pastiche {
+
+enum class Optimizer { lbfgs, adam };
+enum class InitKind { content, noise, style };
+
+struct GatysOptions {
+  int size = 512;                    // longest side of the output, px
+  int steps = 0;                     // loss evaluations in total; 0 = automatic for the size
+  Optimizer optimizer = Optimizer::lbfgs;
+  InitKind init = InitKind::content;
+  double content_weight = 1.0;
+  double style_weight = 1.0e3;       // relative to content_weight (losses are normalised)
+  double tv_weight = 1.0;            // total variation, smooths high-frequency noise
+  std::vector<std::string> style_layers;    // empty = defaults for the available weights
+  std::vector<double> style_layer_weights;  // empty = equal; else one per style layer
+  std::vector<std::string> content_layers;  // empty = defaults for the available weights
+  std::vector<double> style_blend;          // one weight per style image; empty = equal
+  double style_scale = 1.0;          // style image longest side = style_scale * output size
+  int scales = 0;                    // coarse-to-fine levels; 0 = automatic from size
+  int min_scale_size = 160;          // longest side of the coarsest level when automatic
+  bool original_colors = false;      // keep the photo's colours (luminance-only transfer)
+  bool match_style_colors = false;   // recolour the style image to the photo's palette first
+  double blend = 1.0;                // 1 = stylised only; 0 = original only
+  double learning_rate = 0.0;        // 0 = optimiser default (L-BFGS 1.0, Adam 0.02)
+  int lbfgs_history = 10;            // L-BFGS memory (vectors of image size each)
+  PoolKind pool = PoolKind::max;
+  uint64_t seed = 0;
+  int preview_every = 0;             // emit a preview image every N iterations (0 = never)
+  bool channels_last = true;         // faster convolutions on CPU (measured, see bench/RESULTS.md)
+
+  void validate() const;             // throws InputError naming the field
+};
+
+const char* to_string(Optimizer o);
+const char* to_string(InitKind k);
+Optimizer parse_optimizer(const std::string& s);
+InitKind parse_init(const std::string& s);
+
+}  // namespace pastiche

@@ -1,0 +1,32 @@
+// The perceptual losses of Gatys, Ecker & Bethge (2015), as plain functions.
+// Shared by the optimisation engine and by fast-network training.
+#pragma once
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace pastiche {
+
+// Gram matrix of a feature map [N, C, H, W] -> [N, C, C], normalised by H*W so it does not
+// depend on the image size. Works for any memory format (channels-last uses F^T F on [HW, C]).
+torch::Tensor gram_matrix(const torch::Tensor& features);
+
+// Relative losses: squared error divided by the target's squared norm. They are scale free, so the
+// same weights work for either weight convention and any layer depth.
+// content: ||F - T||^2 / ||T||^2 ; per layer, averaged over layers.
+torch::Tensor content_loss(const std::map<std::string, torch::Tensor>& features,
+                           const std::map<std::string, torch::Tensor>& targets,
+                           const std::vector<std::string>& layers);
+
+// style: sum over layers of w_l * ||G(F_l) - G_l||^2 / ||G_l||^2, with w normalised to sum 1.
+torch::Tensor style_loss(const std::map<std::string, torch::Tensor>& features,
+                         const std::map<std::string, torch::Tensor>& target_grams,
+                         const std::vector<std::string>& layers,
+                         const std::vector<double>& layer_weights);
+
+// Total variation: mean squared difference of neighbouring pixels (anisotropic, both axes).
+torch::Tensor tv_loss(const torch::Tensor& image);
+
+}  // namespace pastiche
