@@ -21,18 +21,23 @@ enum class PoolKind { max, avg };
 std::string to_string(VggArch arch);
 std::string to_string(WeightConvention convention);
 
-// All layer names of an architecture in network order: conv1_1, relu1_1, conv1_2, relu1_2, pool1, ...
+// All layer names of an architecture in network order: conv1_1, relu1_1, conv1_2, relu1_2, pool1,
+// ...
 std::vector<std::string> vgg_layer_names(VggArch arch);
 
 struct VggWeightsInfo {
   std::string path;
   VggArch arch = VggArch::vgg19;
-  bool arch_inferred = false;            // true when a partial file fits both (first blocks only)
+  bool arch_inferred = false;  // true when a partial file fits both (first blocks only)
   WeightConvention convention = WeightConvention::torchvision;
-  int conv_layers = 0;                   // convolutions present, as a prefix of the network
-  std::vector<std::string> available;   // every layer name computable with these weights, in order
-  bool complete() const;                 // all convolutions of the architecture present
+  int conv_layers = 0;                 // convolutions present, as a prefix of the network
+  std::vector<std::string> available;  // every layer name computable with these weights, in order
+  bool complete() const;               // all convolutions of the architecture present
 };
+
+// Compact description of the available layers of a kind ("relu" by default), e.g.
+// "relu1_1 … relu3_4"; "none" when there are none.
+std::string available_range(const VggWeightsInfo& info, const std::string& kind = "relu");
 
 // Reads only the header and classifies the file. Throws InputError when the file is not VGG
 // weights (names neither convention), when convolutions are missing in the middle of the network,
@@ -60,9 +65,9 @@ class VggImpl : public torch::nn::Module {
  private:
   VggWeightsInfo info_;
   PoolKind pool_;
-  std::vector<std::string> conv_names_;           // conv1_1 ... in order (present ones)
+  std::vector<std::string> conv_names_;  // conv1_1 ... in order (present ones)
   std::vector<torch::nn::Conv2d> convs_;
-  torch::Tensor mean_, scale_;                    // preprocessing, shaped [1,3,1,1]
+  torch::Tensor mean_, scale_;  // preprocessing, shaped [1,3,1,1]
 };
 TORCH_MODULE(Vgg);
 
