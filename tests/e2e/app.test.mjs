@@ -1,0 +1,326 @@
+// End-to-end tests of the web UI in headless Chromium against a running server
+// (scripts/test-e2e.sh starts a real `pastiche serve`; PASTICHE_URL points at it).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  visitor, close, makePhoto, makePainting, choosePhoto, shot, noHorizontalScroll, waitForDone, GATYS, BASE_URL,
+} from './lib.mjs';
+
+const GATYS_STEPS = process.env.PASTICHE_E2E_GATYS_STEPS || '20';
+const GATYS_SIZE = process.env.PASTICHE_E2E_GATYS_SIZE || '192';
+
+before(async () => {
+  const r = await fetch(`${BASE_URL}/healthz`).catch(() => null);
+  assert.ok(r && r.ok, `server not answering at ${BASE_URL}/healthz`);
+});
+after(close);
+
+async function stylesOf(page) {
+  const r = await page.request.get('/api/styles');
+  assert.equal(r.status(), 200);
+  return (await r.json()).styles;
+}
+
+async function pickStyle(page, id) {
+  await page.click(`label.tile[data-style-id="${id}"]`);
+  assert.ok(await page.isChecked(`input[name="style"][value="${id}"]`));
+}
+
+async function top(page) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(150);
+}
+
+async function scrollTo(page, selector) {
+  await page.evaluate((s) => document.querySelector(s).scrollIntoView({ block: 'start' }), selector);
+  await page.waitForTimeout(150);
+}
+
+async function fastJob(page, styleId, w = 400, h = 300) {
+  await choosePhoto(page, await makePhoto(page, w, h));
+  await pickStyle(page, styleId);
+  await pickMethod(page, 'fast');
+  await page.click('button.generate');
+  await waitForDone(page);
+}
+
+async function pickMethod(page, m) {
+  await page.click(`label.method:has(input[value="${m}"])`);
+  assert.ok(await page.isChecked(`input[name="method"][value="${m}"]`), `method ${m} chosen`);
+}
+
+async function openParams(page) {
+  const open = await page.$eval('details.params', (d) => d.open);
+  if (!open) await page.click('details.params > summary');
+}
+
+// Uploads an own style through the gallery's form; returns its id (selected afterwards).
+async function uploadStyle(page, title = 'Stripes study') {
+  await page.click('button.tile.add');
+  await page.setInputFiles('#style-upload input[name="style-image"]', {
+    name: 'stripes.png', mimeType: 'image/png', buffer: await makePainting(page),
+  });
+  await page.fill('#style-upload input[name="style-title"]', title);
+  await page.click('#style-upload button[type="submit"]');
+  const tile = page.locator('label.tile.selected:has(.own)');
+  await tile.waitFor();
+  assert.match(await tile.textContent(), new RegExp(title));
+  return tile.getAttribute('data-style-id');
+}
+
+async function startGatys(page, { steps = GATYS_STEPS, size = GATYS_SIZE, own = false } = {}) {
+  const styles = await stylesOf(page);
+  const g = !own && styles.find((s) => (s.methods || []).includes('gatys') && s.kind !== 'upload');
+  await choosePhoto(page, await makePhoto(page));
+  // Without built-in paintings for Gatys, the visitor's own style is the way to use it.
+  const id = g ? g.id : await uploadStyle(page);
+  await pickStyle(page, id);
+  await pickMethod(page, 'gatys');
+  await openParams(page);
+  await page.fill('#p-size', String(size));
+  await page.fill('#p-steps', String(steps));
+  await page.click('button.generate');
+  return id;
+}
+
+test('upload a photo, pick a default style, get a fast result', async () => {
+  const { context, page } = await visitor();
+  try {
+    await shot(page, 'desktop-light-empty');
+    const styles = await stylesOf(page);
+    const fast = styles.find((s) => (s.methods || []).includes('fast'));
+    assert.ok(fast, 'the server offers no fast style');
+    // A default style is already chosen for a first-time visitor.
+    assert.ok(await page.$('input[name="style"]:checked'), 'no default style selected');
+
+    await choosePhoto(page, await makePhoto(page));
+    await page.waitForSelector('.chosen img');
+    await pickStyle(page, fast.id);
+    await pickMethod(page, 'fast');
+    await top(page);
+    await shot(page, 'desktop-light');
+    await page.click('button.generate');
+    await waitForDone(page);
+    const dl = await page.getAttribute('[data-testid="download"]', 'href');
+    assert.match(dl, /\/result/);
+    const res = await page.request.get(dl);
+    assert.equal(res.status(), 200);
+    assert.match(res.headers()['content-type'], /^image\//);
+    // The before/after slider is a keyboard-operable range input.
+    const slider = page.locator('#result .compare input[type="range"]');
+    await slider.focus();
+    const v0 = +(await slider.inputValue());
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    assert.ok(+(await slider.inputValue()) < v0, 'arrow keys move the comparison slider');
+    await slider.fill('35');
+    await page.locator('#history').waitFor();
+    await top(page);
+    await shot(page, 'result');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a short Gatys job shows progress and a live preview before finishing', { skip: !GATYS && 'no VGG weights for the server' }, async () => {
+  const { context, page } = await visitor();
+  try {
+    const seen = { progress: false, preview: false, chartPoints: 0 };
+    await startGatys(page);
+    await page.waitForSelector('[data-testid="status-text"]');
+    // Progress: "Step n of N" with a moving bar.
+    await page.waitForFunction(() => /Step \d+ of \d+/.test(document.querySelector('[data-testid="status-text"]')?.textContent || ''), null, { timeout: 120000 });
+    seen.progress = true;
+    await page.waitForSelector('[data-testid="live-preview"]', { timeout: 120000 });
+    seen.preview = true;
+    await page.waitForFunction(() => {
+      const img = document.querySelector('[data-testid="live-preview"]');
+      return img && img.complete && img.naturalWidth > 0;
+    }, null, { timeout: 30000 }).catch(() => {});
+    const stillRunning = await page.$('.working');
+    if (stillRunning) {
+      seen.chartPoints = await page.$$eval('.chart path.line', (ps) => ps.length);
+      await top(page);
+      await shot(page, 'progress');
+    }
+    const live = await page.textContent('[data-testid="live-status"]');
+    assert.ok(live.length > 0, 'aria-live region is filled');
+    await waitForDone(page, 300000);
+    assert.ok(seen.progress && seen.preview);
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a running job can be cancelled', { skip: !GATYS && 'no VGG weights for the server' }, async () => {
+  const { context, page } = await visitor();
+  try {
+    const styleId = await startGatys(page, { steps: 1000, size: 256, own: true });
+    await page.waitForSelector('.working');
+    await page.click('.working button.btn-danger');
+    await page.waitForSelector('.ended', { timeout: 30000 });
+    assert.match(await page.textContent('.ended'), /Cancelled/);
+    const id = await page.evaluate(() => document.querySelector('#history li')?.dataset.jobId);
+    if (id) {
+      const r = await page.request.get(`/api/jobs/${id}`);
+      assert.equal((await r.json()).status, 'cancelled');
+    }
+    // The own style can be deleted again.
+    page.once('dialog', (d) => d.accept());
+    await pickStyle(page, styleId);
+    await page.click('#style-detail button:has-text("Delete this style")');
+    await page.waitForSelector(`label.tile[data-style-id="${styleId}"]`, { state: 'detached' });
+  } finally {
+    await context.close();
+  }
+});
+
+test('history shows a result, opens it, and deletes it; another visitor cannot see it', async () => {
+  const { context, page } = await visitor();
+  const other = await visitor();
+  try {
+    const styles = await stylesOf(page);
+    const fasts = styles.filter((s) => (s.methods || []).includes('fast'));
+    const fast = fasts[0];
+    if (fasts.length > 1) {
+      await fastJob(page, fasts[1].id, 300, 400);
+      await page.click('#result button:has-text("New")');
+    }
+    await fastJob(page, fast.id);
+    const item = page.locator('#history li.item').first();
+    await item.waitFor();
+    const id = await item.getAttribute('data-job-id');
+    await page.waitForFunction((id) => {
+      const img = document.querySelector(`#history li[data-job-id="${id}"] img`);
+      return img && img.complete && img.naturalWidth > 0;
+    }, id);
+    assert.match(await item.textContent(), new RegExp(fast.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    await scrollTo(page, '#history');
+    await shot(page, 'history');
+
+    // A second browser context is another person: empty history, and no access to the job.
+    await other.page.reload();
+    await other.page.waitForSelector('#history');
+    assert.equal(await other.page.locator(`#history li[data-job-id="${id}"]`).count(), 0);
+    const peek = await other.page.request.get(`/api/jobs/${id}`);
+    assert.ok([403, 404].includes(peek.status()), `other visitor got ${peek.status()} for the job`);
+    const h = await (await other.page.request.get('/api/history')).json();
+    assert.ok(!h.items.some((j) => j.id === id));
+
+    // Open from history, then delete.
+    await page.click('#result button:has-text("New")');
+    await item.locator('button[aria-label^="Open"]').first().click();
+    await waitForDone(page);
+    await item.locator('[data-testid="delete-history"]').click();
+    await page.waitForSelector(`#history li[data-job-id="${id}"]`, { state: 'detached' });
+    await page.reload();
+    await page.waitForSelector('#history');
+    await page.waitForTimeout(300);
+    assert.equal(await page.locator(`#history li[data-job-id="${id}"]`).count(), 0);
+  } finally {
+    await context.close();
+    await other.context.close();
+  }
+});
+
+test('a corrupt upload shows the server’s error message', async () => {
+  const { context, page } = await visitor();
+  try {
+    const junk = Buffer.from('this is not a picture at all, just some text pretending to be a JPEG'.repeat(20));
+    await choosePhoto(page, junk, 'broken.jpg', 'image/jpeg');
+    await page.waitForSelector('.nopreview');
+    await page.click('button.generate');
+    const err = page.locator('[data-testid="submit-error"]');
+    await err.waitFor();
+    const text = await err.textContent();
+    assert.ok(text.trim().length > 10, `error text: ${text}`);
+    assert.match(text, /image|decode|read|format/i);
+    assert.equal(await page.locator('.working').count(), 0);
+  } finally {
+    await context.close();
+  }
+});
+
+test('phone (360 px, dark): no horizontal scroll on any screen', async () => {
+  const { context, page } = await visitor({ phone: true, dark: true });
+  try {
+    const check = async (where) => {
+      const r = await noHorizontalScroll(page);
+      assert.ok(r.scrollWidth <= r.clientWidth, `${where}: scrollWidth ${r.scrollWidth} > ${r.clientWidth}: ${r.wide.join(', ')}`);
+    };
+    assert.equal(await page.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches), true);
+    await check('start');
+    await shot(page, 'phone-dark');
+    await choosePhoto(page, await makePhoto(page, 1200, 800));
+    await page.waitForSelector('.chosen img');
+    await check('photo chosen');
+    await openParams(page);
+    await check('parameters open');
+    await page.click('button.tile.add');
+    await check('style upload form');
+    await page.click('#style-upload button:has-text("Cancel")');
+    const styles = await stylesOf(page);
+    const fast = styles.find((s) => (s.methods || []).includes('fast'));
+    await pickStyle(page, fast.id);
+    await pickMethod(page, 'fast');
+    await page.click('button.generate');
+    await waitForDone(page);
+    await check('result');
+    await page.locator('#result').scrollIntoViewIfNeeded();
+    await shot(page, 'phone-dark-result');
+    await page.click('button[aria-haspopup="dialog"]');
+    await page.waitForSelector('dialog[open] dl');
+    await check('server info');
+    await shot(page, 'phone-dark-server');
+    await page.keyboard.press('Escape');
+  } finally {
+    await context.close();
+  }
+});
+
+test('theme toggle overrides the system and is remembered', async () => {
+  const { context, page } = await visitor({ dark: false });
+  try {
+    const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const light = await bg();
+    await page.click('[data-testid="theme-toggle"]');
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    const dark = await bg();
+    assert.notEqual(dark, light);
+    await page.reload();
+    await page.waitForSelector('[data-testid="theme-toggle"]');
+    assert.equal(await bg(), dark);
+    assert.equal(await page.getAttribute('[data-testid="theme-toggle"]', 'aria-label'), 'Switch to light mode');
+  } finally {
+    await context.close();
+  }
+});
+
+test('keyboard: a photo can be chosen and a style picked without a mouse', async () => {
+  const { context, page } = await visitor();
+  try {
+    // The drop zone is a focusable button that opens the file chooser.
+    const chooser = page.waitForEvent('filechooser');
+    await page.focus('.drop');
+    await page.keyboard.press('Enter');
+    const fc = await chooser;
+    await fc.setFiles({ name: 'k.jpg', mimeType: 'image/jpeg', buffer: await makePhoto(page) });
+    await page.waitForSelector('.chosen img');
+    // Arrow keys move between styles in the radio group.
+    const first = await page.$eval('input[name="style"]:checked', (i) => i.value);
+    await page.focus('input[name="style"]:checked');
+    await page.keyboard.press('ArrowRight');
+    const second = await page.$eval('input[name="style"]:checked', (i) => i.value);
+    assert.notEqual(first, second);
+    // Focus is visible.
+    const outline = await page.evaluate(() => {
+      const l = document.activeElement.closest('label');
+      return getComputedStyle(l).outlineStyle;
+    });
+    assert.notEqual(outline, 'none');
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,89 @@
+// Small formatting helpers shared by the views (unit-tested in format.test.js).
+
+export function formatDuration(seconds) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  const r = s % 60;
+  if (m < 60) return r ? `${m} min ${r} s` : `${m} min`;
+  const h = Math.floor(m / 60);
+  return `${h} h ${m % 60} min`;
+}
+
+export function relativeTime(iso, now = Date.now()) {
+  if (!iso) return '';
+  const t = typeof iso === 'number' ? (iso < 1e12 ? iso * 1000 : iso) : Date.parse(iso);
+  if (!Number.isFinite(t)) return '';
+  const d = Math.max(0, (now - t) / 1000);
+  if (d < 45) return 'just now';
+  if (d < 90) return 'a minute ago';
+  if (d < 3600) return `${Math.round(d / 60)} minutes ago`;
+  if (d < 5400) return 'an hour ago';
+  if (d < 86400) return `${Math.round(d / 3600)} hours ago`;
+  if (d < 172800) return 'yesterday';
+  if (d < 7 * 86400) return `${Math.round(d / 86400)} days ago`;
+  return new Date(t).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+export function formatBytes(n) {
+  if (!Number.isFinite(n) || n < 0) return '';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n >= 10 || i === 0 ? Math.round(n) : n.toFixed(1)} ${units[i]}`;
+}
+
+// "a=0.5,b=0.5" from {a: 0.5, b: 0.5}, dropping zero weights.
+export function styleMixString(weights) {
+  return Object.entries(weights)
+    .filter(([, w]) => w > 0)
+    .map(([k, w]) => `${k}=${+(+w).toFixed(3)}`)
+    .join(',');
+}
+
+export function parseStyleMix(s) {
+  const out = {};
+  if (!s) return out;
+  for (const part of String(s).split(',')) {
+    const [k, v] = part.split('=');
+    if (k && v !== undefined && Number.isFinite(+v)) out[k.trim()] = +v;
+  }
+  return out;
+}
+
+// A one-line summary of a job's parameters for history cards.
+export function paramsSummary(job) {
+  const p = job.params || {};
+  const bits = [];
+  bits.push(job.method === 'gatys' ? 'Best quality' : 'Fast');
+  const w = job.width, h = job.height;
+  if (w && h) bits.push(`${w}×${h}`);
+  else if (p.size) bits.push(`${p.size} px`);
+  if (job.method === 'gatys' && p.steps) bits.push(`${p.steps} steps`);
+  if (p.original_colors === true || p.original_colors === 'true') bits.push('original colours');
+  if (p.blend !== undefined && p.blend !== null && +p.blend < 1) bits.push(`blend ${Math.round(+p.blend * 100)}%`);
+  return bits.join(' · ');
+}
+
+// Style strength slider position (0..100) <-> style_weight on a log scale around the default.
+export const STRENGTH_DEFAULT_WEIGHT = 1000;
+export function strengthToWeight(pos) {
+  // 0 → 10, 50 → 1000 (default), 100 → 100000
+  return +(10 ** (1 + (4 * pos) / 100)).toPrecision(3);
+}
+export function weightToStrength(w) {
+  if (!(w > 0)) return 50;
+  return Math.min(100, Math.max(0, Math.round(((Math.log10(w) - 1) / 4) * 100)));
+}
+
+export function strengthLabel(pos) {
+  if (pos < 20) return 'Subtle';
+  if (pos < 42) return 'Light';
+  if (pos <= 58) return 'Balanced';
+  if (pos < 80) return 'Strong';
+  return 'Very strong';
+}

@@ -1,0 +1,51 @@
+import { describe, it, expect } from 'vitest';
+import {
+  formatDuration, relativeTime, formatBytes, styleMixString, parseStyleMix, paramsSummary,
+  strengthToWeight, weightToStrength,
+} from './format.js';
+import { describeError } from './api.js';
+
+describe('format', () => {
+  it('durations', () => {
+    expect(formatDuration(4.4)).toBe('4 s');
+    expect(formatDuration(125)).toBe('2 min 5 s');
+    expect(formatDuration(120)).toBe('2 min');
+    expect(formatDuration(3720)).toBe('1 h 2 min');
+    expect(formatDuration(null)).toBe('');
+    expect(formatDuration(-1)).toBe('');
+  });
+  it('relative time', () => {
+    const now = Date.parse('2024-05-01T12:00:00Z');
+    expect(relativeTime('2024-05-01T11:59:50Z', now)).toBe('just now');
+    expect(relativeTime('2024-05-01T11:30:00Z', now)).toBe('30 minutes ago');
+    expect(relativeTime('2024-05-01T09:00:00Z', now)).toBe('3 hours ago');
+    expect(relativeTime(now / 1000 - 60, now)).toBe('a minute ago');
+    expect(relativeTime('nonsense', now)).toBe('');
+  });
+  it('bytes', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+    expect(formatBytes(8 * 1024 ** 3)).toBe('8.0 GB');
+  });
+  it('style mix round trip', () => {
+    expect(styleMixString({ a: 0.5, b: 0.25, c: 0 })).toBe('a=0.5,b=0.25');
+    expect(parseStyleMix('a=0.5,b=0.25')).toEqual({ a: 0.5, b: 0.25 });
+  });
+  it('params summary', () => {
+    expect(paramsSummary({ method: 'gatys', width: 512, height: 384, params: { steps: 200, blend: 0.8 } }))
+      .toBe('Best quality · 512×384 · 200 steps · blend 80%');
+    expect(paramsSummary({ method: 'fast', params: { size: 640, original_colors: true } }))
+      .toBe('Fast · 640 px · original colours');
+  });
+  it('strength scale', () => {
+    expect(strengthToWeight(50)).toBe(1000);
+    expect(strengthToWeight(0)).toBe(10);
+    expect(strengthToWeight(100)).toBe(100000);
+    expect(weightToStrength(1000)).toBe(50);
+  });
+  it('error messages', () => {
+    expect(describeError(429, '', 30)).toMatch(/queue is full.*30 s/);
+    expect(describeError(400, 'size: must be between 64 and 2048')).toBe('Size: must be between 64 and 2048');
+    expect(describeError(415, 'cannot decode image')).toMatch(/isn’t an image.*cannot decode/);
+  });
+});
