@@ -79,6 +79,25 @@ std::string resolve_location(const Url& base, const std::string& location) {
   return base.scheme_host + path.substr(0, path.rfind('/') + 1) + location;
 }
 
+std::string describe(httplib::Error error) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return "could not connect";
+    case httplib::Error::Read:
+      return "read failed or timed out";
+    case httplib::Error::Write:
+      return "write failed";
+    case httplib::Error::ConnectionTimeout:
+      return "connection timed out";
+    case httplib::Error::SSLConnection:
+      return "TLS connection failed";
+    case httplib::Error::SSLServerVerification:
+      return "server certificate verification failed";
+    default:
+      return httplib::to_string(error);
+  }
+}
+
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -215,10 +234,9 @@ std::string download_to_file(const std::string& url, const std::string& path, in
         });
     if (write_failed) throw std::runtime_error("cannot write '" + path + "' (disk full?)");
     if (!result) {
-      throw std::runtime_error("cannot download " + current + ": " +
-                               httplib::to_string(result.error()) +
-                               " (check the network connection or proxy; or download the file "
-                               "elsewhere and pass it to --vgg)");
+      throw std::runtime_error("cannot download " + current + ": " + describe(result.error()) +
+                               " (check the network connection; or download the file elsewhere, "
+                               "check its SHA-256 and pass it with --vgg FILE)");
     }
     if (status >= 300 && status < 400 && status != 304) {
       if (location.empty()) {
