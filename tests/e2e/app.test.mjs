@@ -213,6 +213,12 @@ test('history shows a result, opens it, and deletes it; another visitor cannot s
     await page.click('#result button:has-text("New")');
     await item.locator('button[aria-label^="Open"]').first().click();
     await waitForDone(page);
+    // The photo of a past job can be taken back into the form.
+    await page.click('#result button:has-text("Paint this photo")');
+    await page.waitForFunction(() => {
+      const img = document.querySelector('.chosen img');
+      return img && img.complete && img.naturalWidth > 0;
+    });
     await item.locator('[data-testid="delete-history"]').click();
     await page.waitForSelector(`#history li[data-job-id="${id}"]`, { state: 'detached' });
     await page.reload();
@@ -256,6 +262,9 @@ test('phone (360 px, dark): no horizontal scroll on any screen', async () => {
     await choosePhoto(page, await makePhoto(page, 1200, 800));
     await page.waitForSelector('.chosen img');
     await check('photo chosen');
+    await scrollTo(page, '#h-style');
+    await page.evaluate(() => window.scrollBy(0, -80));
+    await shot(page, 'phone-dark-gallery');
     await openParams(page);
     await check('parameters open');
     await page.click('button.tile.add');
@@ -320,6 +329,30 @@ test('keyboard: a photo can be chosen and a style picked without a mouse', async
       return getComputedStyle(l).outlineStyle;
     });
     assert.notEqual(outline, 'none');
+  } finally {
+    await context.close();
+  }
+});
+
+test('a full queue is explained, with the wait the server asks for', async () => {
+  const { context, page } = await visitor();
+  try {
+    // Filling the real queue would take minutes of CPU; answer this one request as the server
+    // does when it is full (docs/api.md: 429 + Retry-After).
+    await page.route('**/api/jobs', (route) =>
+      route.request().method() === 'POST'
+        ? route.fulfill({
+          status: 429,
+          headers: { 'Retry-After': '42', 'Content-Type': 'application/json' },
+          body: JSON.stringify({ error: 'queue: full (64 jobs waiting)' }),
+        })
+        : route.continue());
+    await choosePhoto(page, await makePhoto(page));
+    await page.click('button.generate');
+    const err = page.locator('[data-testid="submit-error"]');
+    await err.waitFor();
+    assert.match(await err.textContent(), /queue is full.*42 s/i);
+    assert.equal(await page.isEnabled('button.generate'), true);
   } finally {
     await context.close();
   }

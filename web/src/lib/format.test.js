@@ -11,6 +11,7 @@ describe('format', () => {
     expect(formatDuration(125)).toBe('2 min 5 s');
     expect(formatDuration(120)).toBe('2 min');
     expect(formatDuration(3720)).toBe('1 h 2 min');
+    expect(formatDuration(0.3)).toBe('under a second');
     expect(formatDuration(null)).toBe('');
     expect(formatDuration(-1)).toBe('');
   });
