@@ -78,12 +78,38 @@ else
     node tests/e2e/synth-vgg.mjs "$WORK/vgg19-synthetic.safetensors" --blocks 3
     export PASTICHE_VGG="$WORK/vgg19-synthetic.safetensors"
   fi
-  echo "test-e2e: $BIN serve on $URL (data in $WORK/data, VGG $PASTICHE_VGG)"
   SERVE_ARGS=(--port "$PORT" --data-dir "$WORK/data")
+  # Without shipped paintings or fast models (a fresh checkout before they are added), the
+  # server gets synthetic ones: a striped test painting, and a fast model trained on it for a
+  # few iterations — meaningless pictures, real code paths.
+  node tests/e2e/fixtures.mjs "$WORK/fixtures" >/dev/null
+  if ! ls "$ROOT"/styles/*.jpg "$ROOT"/styles/*.png >/dev/null 2>&1; then
+    SERVE_ARGS+=(--styles-dir "$WORK/fixtures/styles")
+  fi
+  if [ -z "${PASTICHE_MODELS_DIR:-}" ] && ! ls "$ROOT"/models/*.safetensors >/dev/null 2>&1; then
+    mkdir -p "$WORK/models"
+    echo "test-e2e: no fast models in models/: training a throw-away one for the tests"
+    if "$BIN" train -s "$WORK/fixtures/styles/e2e_stripes.png" --dataset "$WORK/fixtures/photos" \
+         -o "$WORK/models/e2e_stripes.safetensors" --name e2e_stripes \
+         --title "Stripes (test pattern)" --artist "Pastiche test suite" \
+         --description "A throw-away model trained for a few iterations by the e2e tests." \
+         --iterations 2 --size 64 --batch 1 --light --vgg "$PASTICHE_VGG" -q >"$WORK/train.log" 2>&1; then
+      SERVE_ARGS+=(--models-dir "$WORK/models")
+    else
+      echo "test-e2e: training the test model failed; fast tests will fail:" >&2
+      tail -5 "$WORK/train.log" >&2
+    fi
+  fi
+  echo "test-e2e: $BIN serve on $URL (data in $WORK/data, VGG $PASTICHE_VGG)"
   SERVE_HELP="$("$BIN" serve --help 2>&1 || true)"
   # Optional flags, passed only when this build of the server has them.
   if grep -q -- '--host' <<<"$SERVE_HELP"; then SERVE_ARGS+=(--host 127.0.0.1); fi
-  if grep -q -- '--web-root' <<<"$SERVE_HELP"; then SERVE_ARGS+=(--web-root "$ROOT/web/dist"); fi
+  if grep -q -- '--web-dir' <<<"$SERVE_HELP"; then SERVE_ARGS+=(--web-dir "$ROOT/web/dist"); fi
+  if grep -q -- '--vgg' <<<"$SERVE_HELP"; then SERVE_ARGS+=(--vgg "$PASTICHE_VGG"); fi
+  # Every test browser shares 127.0.0.1: a per-IP request limit would throttle the suite.
+  if grep -q -- '--rate-limit' <<<"$SERVE_HELP"; then SERVE_ARGS+=(--rate-limit 0); fi
+  # A short preview interval so a short Gatys job shows previews.
+  if grep -q -- '--preview-every' <<<"$SERVE_HELP"; then SERVE_ARGS+=(--preview-every 5); fi
   "$BIN" serve "${SERVE_ARGS[@]}" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
 fi
