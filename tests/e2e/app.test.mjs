@@ -159,8 +159,10 @@ test('a running job can be cancelled', { skip: !GATYS && 'no VGG weights for the
   try {
     const styleId = await startGatys(page, { steps: 1000, size: 256, own: true });
     await page.waitForSelector('.working');
+    // Cancel a running job (the harder case: it stops at its next iteration).
+    await page.waitForFunction(() => /Step \d+ of \d+/.test(document.querySelector('[data-testid="status-text"]')?.textContent || ''), null, { timeout: 120000 });
     await page.click('.working button.btn-danger');
-    await page.waitForSelector('.ended', { timeout: 30000 });
+    await page.waitForSelector('.ended', { timeout: 60000 });
     assert.match(await page.textContent('.ended'), /Cancelled/);
     const id = await page.evaluate(() => document.querySelector('#history li')?.dataset.jobId);
     if (id) {
