@@ -1,0 +1,109 @@
+// `pastiche serve`: the HTTP service (API + web UI). SIGINT/SIGTERM stop it gracefully: new
+// requests are refused, running jobs are interrupted and queued for the next start.
+#include <signal.h>
+
+#include <thread>
+
+#include "cli/command.h"
+#include "service/server.h"
+
+namespace pastiche::cli {
+
+namespace {
+
+void run_serve(const service::ServerConfig& config) {
+  // Block the stop signals in every thread; one thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  service::Server server(config);
+  server.start();
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    server.stop();
+  });
+  server.wait();
+  // Wake the waiter if the server stopped for another reason (it never does today).
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+}
+
+const bool registered = register_command(60, [](CLI::App& app) {
+  auto config = std::make_shared<service::ServerConfig>();
+  auto max_upload_mb = std::make_shared<double>(config->max_upload_bytes / (1024.0 * 1024.0));
+  auto max_disk_mb = std::make_shared<int64_t>(config->max_disk_bytes / (1024 * 1024));
+  auto* cmd = app.add_subcommand("serve", "Run the HTTP service: API, job queue and web UI");
+  cmd->add_option("--host", config->host, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", config->port, "Port (0 = any free port)")->capture_default_str();
+  cmd->add_option("--data-dir", config->data_dir, "Jobs database, images and logs")
+      ->capture_default_str();
+  cmd->add_option("--web-dir", config->web_dir,
+                  "Built web UI (default: web/dist beside the sources or the executable)");
+  cmd->add_option("--styles-dir", config->styles_dir,
+                  "Painting images (+ JSON sidecars) for the Gatys method (default: styles/)");
+  cmd->add_option("--models-dir", config->model_dirs,
+                  "Fast model directories (default: $PASTICHE_MODELS_DIR, models/)");
+  cmd->add_option("--vgg", config->vgg_path,
+                  "VGG weights for the Gatys method (default: found automatically; 'none' = off)");
+  cmd->add_option("--device", config->device, "auto, cpu or cuda")->capture_default_str();
+  cmd->add_option("--threads", config->threads, "LibTorch threads (0 = all cores)")
+      ->capture_default_str();
+  cmd->add_option("--fast-workers", config->fast_workers, "Concurrent fast jobs")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--gatys-workers", config->gatys_workers, "Concurrent Gatys jobs")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--http-threads", config->http_threads,
+                  "Connections served at once (each event stream holds one)")
+      ->check(CLI::Range(4, 4096))
+      ->capture_default_str();
+  cmd->add_option("--max-queue", config->max_queue, "Queued jobs before 429")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--max-attempts", config->max_attempts,
+                  "Starts of a job interrupted by crashes before it is failed")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  cmd->add_option("--max-upload-mb", *max_upload_mb, "Largest accepted upload, MiB")
+      ->check(CLI::Range(0.01, 1024.0))
+      ->capture_default_str();
+  cmd->add_option("--max-pixels", config->max_pixels, "Largest accepted image, pixels")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 32))
+      ->capture_default_str();
+  cmd->add_option("--max-size", config->max_size, "Largest output side, px")
+      ->check(CLI::Range(64, 8192))
+      ->capture_default_str();
+  cmd->add_option("--max-steps", config->max_steps, "Most Gatys iterations per job")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--max-disk-mb", *max_disk_mb,
+                  "Image store quota, MiB; oldest finished jobs are deleted beyond it (0 = none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--rate-limit", config->rate_limit, "Requests per second per client (0 = off)")
+      ->capture_default_str();
+  cmd->add_option("--rate-burst", config->rate_burst, "Burst size of the rate limit")
+      ->capture_default_str();
+  cmd->add_option("--admin-key", config->admin_key,
+                  "Secret for the X-Admin-Key header (default: $PASTICHE_ADMIN_KEY; none = off)")
+      ->envname("PASTICHE_ADMIN_KEY");
+  cmd->add_option("--preview-every", config->preview_every, "Gatys iterations between previews")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--log-level", config->log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  cmd->callback([config, max_upload_mb, max_disk_mb] {
+    config->max_upload_bytes = static_cast<int64_t>(*max_upload_mb * 1024 * 1024);
+    config->max_disk_bytes = *max_disk_mb * 1024 * 1024;
+    run_serve(*config);
+  });
+});
+
+}  // namespace
+
+}  // namespace pastiche::cli

@@ -1,0 +1,22 @@
+// Generated identifiers, client tokens and timestamps. Every id the service hands out is 32
+// lowercase hex characters from a CSPRNG-seeded generator; anything else is rejected before it
+// reaches a store.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace pastiche::service {
+
+std::string new_id();                            // 128 random bits, hex
+bool is_valid_id(std::string_view id);           // exactly 32 of [0-9a-f]
+bool is_valid_client_token(std::string_view t);  // 16-128 of [A-Za-z0-9_-]
+bool is_valid_style_name(std::string_view s);    // 1-64 of [A-Za-z0-9_.-], not starting with '.'
+
+int64_t now_ms();                 // Unix epoch, milliseconds
+std::string iso8601(int64_t ms);  // "2024-05-01T12:34:56.789Z"
+
+// Constant-time comparison for secrets.
+bool secure_equals(std::string_view a, std::string_view b);
+
+}  // namespace pastiche::service

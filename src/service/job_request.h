@@ -1,0 +1,55 @@
+// The one place where job parameters from the outside (multipart form fields, a JSON body, or a
+// stored job's canonical parameters) become GatysOptions / FastOptions. Every failure is an
+// InputError whose message starts with the field name: "size: must be between 64 and 2048".
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "fast/fast_stylizer.h"
+#include "gatys/gatys_options.h"
+
+namespace pastiche::service {
+
+using FormFields = std::map<std::string, std::string>;
+
+struct RequestLimits {
+  int max_size = 2048;   // longest side of an output, px
+  int max_steps = 2000;  // Gatys loss evaluations
+  int min_size = 64;
+};
+
+struct JobRequest {
+  std::string method = "fast";      // "fast" | "gatys"
+  std::vector<std::string> styles;  // style ids (one for fast; up to 4 for gatys)
+  std::map<std::string, double> style_mix;
+  std::string content_job;  // reuse the photo of this job (validated id) or empty
+  bool size_given = false;  // false: fast uses the photo's size (capped)
+  GatysOptions gatys;       // meaningful when method == "gatys"
+  FastOptions fast;         // meaningful when method == "fast"
+
+  std::string style_id() const;  // styles joined with ','
+  // Canonical parameters (the "params" object of the job JSON); parse_job_request() of
+  // params_fields() gives back the same request.
+  nlohmann::json params() const;
+  FormFields params_fields() const;  // params() + method + style as form fields
+};
+
+// Parses and validates form fields. Empty values count as absent; unknown fields are refused.
+JobRequest parse_job_request(const FormFields& fields, const RequestLimits& limits);
+
+// A JSON object body (values may be strings, numbers or booleans) as form fields; InputError when
+// the body is not a JSON object of scalars.
+FormFields fields_from_json(const std::string& body);
+
+// POST /api/stylize names some fields differently (original_color, blend_alpha, image):
+// maps them onto a fast JobRequest.
+JobRequest parse_stylize_request(const FormFields& fields, const RequestLimits& limits);
+
+// Parses "a=0.5,b=0.5" (weights >= 0, finite, not all zero).
+std::map<std::string, double> parse_style_mix(const std::string& text);
+bool parse_bool_field(const std::string& field, const std::string& value);
+
+}  // namespace pastiche::service

@@ -1,0 +1,166 @@
+// The job queue and its workers. Two lanes (fast, gatys) with their own worker threads so a fast
+// job never waits behind a long optimisation. Jobs are rows in the JobStore; this class holds only
+// what is in flight (queue order, cancel flags, live progress) and rebuilds it from the store on
+// start: queued jobs are re-enqueued, jobs that were running when the process died are re-queued
+// (or failed after max_attempts).
+#pragma once
+#include <spdlog/logger.h>
+#include <torch/types.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fast/fast_stylizer.h"
+#include "gatys/gatys_engine.h"
+#include "service/events.h"
+#include "service/job_request.h"
+#include "service/metrics.h"
+#include "service/style_catalog.h"
+#include "store/image_store.h"
+#include "store/job_store.h"
+
+namespace pastiche::service {
+
+struct RunnerConfig {
+  int fast_workers = 1;
+  int gatys_workers = 1;
+  int max_queue = 64;          // queued jobs, both lanes together
+  int max_attempts = 3;        // starts before a repeatedly interrupted job is failed
+  int preview_every = 10;      // Gatys iterations between preview images
+  int64_t max_disk_bytes = 0;  // image store quota; 0 = none
+  RequestLimits limits;
+};
+
+// Thrown by submit() when the queue is full.
+struct QueueFull : std::runtime_error {
+  QueueFull() : std::runtime_error("the job queue is full; try again shortly") {}
+};
+
+// Fast models loaded once and reused: a stylizer is checked out for one stylize() at a time.
+class StylizerPool {
+ public:
+  explicit StylizerPool(torch::Device device) : device_(device) {}
+  struct Lease {
+    Lease(StylizerPool* pool, std::string path, std::unique_ptr<FastStylizer> s)
+        : pool_(pool), path_(std::move(path)), stylizer_(std::move(s)) {}
+    Lease(Lease&&) = default;
+    ~Lease();
+    FastStylizer& operator*() { return *stylizer_; }
+    FastStylizer* operator->() { return stylizer_.get(); }
+
+   private:
+    StylizerPool* pool_;
+    std::string path_;
+    std::unique_ptr<FastStylizer> stylizer_;
+  };
+  Lease acquire(const std::string& model_path);
+
+ private:
+  torch::Device device_;
+  std::mutex mutex_;
+  std::map<std::string, std::vector<std::unique_ptr<FastStylizer>>> idle_;
+};
+
+// Loaded engines shared by the workers.
+struct Engines {
+  torch::Device device = torch::kCPU;
+  Vgg vgg{nullptr};  // null when no weights: Gatys unavailable
+  std::string gatys_unavailable_reason;
+  std::unique_ptr<StylizerPool> fast;
+};
+
+class JobRunner {
+ public:
+  JobRunner(RunnerConfig config, JobStore& jobs, ImageStore& images, StyleCatalog& styles,
+            EventHub& events, Metrics& metrics, Engines& engines,
+            std::shared_ptr<spdlog::logger> log);
+  ~JobRunner();
+
+  void start();  // recovers jobs from the store and starts the workers
+  void stop();   // running jobs are interrupted and re-queued (they run again on next start)
+
+  // Inserts the job (status queued) and enqueues it; QueueFull when full. Returns the position.
+  int submit(JobRecord job);
+
+  enum class CancelResult { not_found, finished, cancelled, cancelling };
+  // delete_after: remove the job and its files once it has stopped.
+  CancelResult cancel(const std::string& id, bool delete_after = false);
+
+  int position(const std::string& id);  // 1-based; 0 = not queued
+  std::optional<nlohmann::json> live_progress(const std::string& id);
+  size_t queued();
+  size_t queued(const std::string& lane);
+  size_t running();
+  int max_queue() const { return config_.max_queue; }
+  double retry_after_seconds();
+
+  // Runs the quota now (also after every job).
+  void enforce_quota();
+
+ private:
+  struct Live {
+    std::atomic<bool> cancel{false};
+    bool user_cancelled = false;  // by its owner (not by shutdown)
+    bool delete_after = false;
+    std::mutex mutex;
+    nlohmann::json progress;  // null until the first report
+  };
+  struct Lane {
+    std::string name;
+    std::deque<std::string> queue;
+    std::condition_variable cv;
+    std::vector<std::thread> threads;
+  };
+
+  Lane& lane_for(const std::string& method);
+  void worker(Lane& lane);
+  void run_job(JobRecord& job, Live& live);
+  void finish(JobRecord& job, Live& live);
+  void publish_status(const JobRecord& job);
+
+  RunnerConfig config_;
+  JobStore& jobs_;
+  ImageStore& images_;
+  StyleCatalog& styles_;
+  EventHub& events_;
+  Metrics& metrics_;
+  Engines& engines_;
+  std::shared_ptr<spdlog::logger> log_;
+
+  std::mutex mutex_;
+  bool stopping_ = false;
+  bool started_ = false;
+  Lane fast_lane_, gatys_lane_;
+  std::map<std::string, std::shared_ptr<Live>> running_;
+  std::mutex quota_mutex_;
+};
+
+// The job JSON of the API (status, params, progress, timings, URLs).
+nlohmann::json job_json(const JobRecord& job, int position,
+                        const std::optional<nlohmann::json>& live_progress);
+nlohmann::json job_urls(const std::string& id);
+
+inline std::string content_key(const std::string& id) {
+  return "jobs/" + id + "/content.png";
+}
+inline std::string result_key(const std::string& id) {
+  return "jobs/" + id + "/result.png";
+}
+inline std::string preview_key(const std::string& id) {
+  return "jobs/" + id + "/preview.jpg";
+}
+inline std::string thumb_key(const std::string& id) {
+  return "jobs/" + id + "/thumb.jpg";
+}
+
+}  // namespace pastiche::service

@@ -1,0 +1,35 @@
+#include "service/rate_limiter.h"
+
+#include <algorithm>
+
+namespace pastiche::service {
+
+RateLimiter::RateLimiter(double rate, double burst)
+    : rate_(rate), burst_(std::max(1.0, burst)), last_prune_(std::chrono::steady_clock::now()) {}
+
+bool RateLimiter::allow(const std::string& key, double* retry_after) {
+  if (rate_ <= 0) return true;
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  if (now - last_prune_ > std::chrono::minutes(1) && buckets_.size() > 1000) {
+    // Buckets idle long enough to be full again carry no information.
+    auto full_after = std::chrono::duration<double>(burst_ / rate_);
+    for (auto it = buckets_.begin(); it != buckets_.end();) {
+      it = (now - it->second.last > full_after) ? buckets_.erase(it) : std::next(it);
+    }
+    last_prune_ = now;
+  }
+  auto [it, inserted] = buckets_.try_emplace(key, Bucket{burst_, now});
+  Bucket& b = it->second;
+  double elapsed = std::chrono::duration<double>(now - b.last).count();
+  b.tokens = std::min(burst_, b.tokens + elapsed * rate_);
+  b.last = now;
+  if (b.tokens >= 1.0) {
+    b.tokens -= 1.0;
+    return true;
+  }
+  if (retry_after) *retry_after = (1.0 - b.tokens) / rate_;
+  return false;
+}
+
+}  // namespace pastiche::service

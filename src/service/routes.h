@@ -1,0 +1,85 @@
+// What the route handlers share, and the helpers every handler uses: client identity, JSON
+// replies, error mapping, upload decoding.
+#pragma once
+#include <httplib.h>
+#include <spdlog/logger.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "service/events.h"
+#include "service/job_request.h"
+#include "service/job_runner.h"
+#include "service/metrics.h"
+#include "service/rate_limiter.h"
+#include "service/server.h"
+#include "service/style_catalog.h"
+#include "store/image_store.h"
+#include "store/job_store.h"
+
+namespace pastiche::service {
+
+struct Context {
+  const ServerConfig& config;
+  std::shared_ptr<spdlog::logger> log;
+  JobStore& jobs;
+  ImageStore& images;
+  StyleCatalog& styles;
+  JobRunner& runner;
+  EventHub& events;
+  Metrics& metrics;
+  Engines& engines;
+  std::string web_dir;  // resolved; empty when the UI is not built
+  std::atomic<int> stylize_in_flight{0};
+  std::atomic<bool> stopping{false};
+};
+
+// An error with an HTTP status (and Retry-After for 429/503).
+class HttpError : public std::runtime_error {
+ public:
+  HttpError(int status, const std::string& message, double retry_after = 0)
+      : std::runtime_error(message), status(status), retry_after(retry_after) {}
+  int status;
+  double retry_after;
+};
+
+struct Call {
+  const httplib::Request& req;
+  httplib::Response& res;
+  std::string client;  // owner token
+  bool admin = false;
+};
+
+using RouteHandler = std::function<void(Call&)>;
+// Resolves the client, runs the handler, maps exceptions to JSON errors.
+httplib::Server::Handler wrap(Context& ctx, RouteHandler handler);
+
+void send_json(httplib::Response& res, int status, const nlohmann::json& body);
+void send_error(httplib::Response& res, int status, const std::string& message,
+                double retry_after = 0);
+void send_bytes(httplib::Response& res, const std::string& bytes, const std::string& type);
+
+// Text fields of a multipart or urlencoded request (file parts excluded).
+FormFields form_fields(const httplib::Request& req, std::initializer_list<const char*> file_fields);
+// The bytes of an uploaded file part; InputError when missing, TooLargeError when over the limit.
+std::string upload_bytes(const httplib::Request& req, const std::string& field, int64_t max_bytes);
+// Sniffs, checks pixel limits from the header, decodes, and shrinks to max_side (0 = keep).
+cv::Mat decode_upload(const std::string& bytes, const ServerConfig& config,
+                      const std::string& field, int max_side);
+
+// The job when it exists and the caller may see it; HttpError 404 otherwise.
+JobRecord load_job(Context& ctx, const Call& call, const std::string& id);
+
+void register_style_routes(httplib::Server& http, Context& ctx);
+void register_job_routes(httplib::Server& http, Context& ctx);
+void register_ops_routes(httplib::Server& http, Context& ctx);
+void register_static_routes(httplib::Server& http, Context& ctx);  // last: catch-all GET
+
+const std::string& openapi_document();  // docs/openapi.json, embedded
+
+}  // namespace pastiche::service

@@ -1,0 +1,311 @@
+// /api/jobs, /api/history and the synchronous /api/stylize.
+#include <algorithm>
+
+#include "common/error.h"
+#include "image/image_io.h"
+#include "service/ids.h"
+#include "service/routes.h"
+#include "store/quota.h"
+
+namespace pastiche::service {
+
+using nlohmann::json;
+
+namespace {
+
+RequestLimits request_limits(const ServerConfig& config) {
+  RequestLimits limits;
+  limits.max_size = config.max_size;
+  limits.max_steps = config.max_steps;
+  return limits;
+}
+
+// Style ids -> catalog entries, checked against the method. Returns the titles joined.
+std::string check_styles(Context& ctx, const Call& c, const JobRequest& r) {
+  std::string titles;
+  for (const auto& id : r.styles) {
+    auto style = ctx.styles.find(id, c.client, c.admin);
+    if (!style) throw InputError("style: unknown style '" + id + "' (see GET /api/styles)");
+    if (r.method == "fast") {
+      if (!style->fast) {
+        throw InputError("style: '" + id + "' has no fast model; use method gatys");
+      }
+      if (!r.style_mix.empty()) {
+        if (style->substyles.empty()) {
+          throw InputError("style_mix: '" + id + "' is a single-style model");
+        }
+        for (const auto& [name, w] : r.style_mix) {
+          if (std::find(style->substyles.begin(), style->substyles.end(), name) ==
+              style->substyles.end()) {
+            throw InputError("style_mix: '" + name + "' is not a style of '" + id + "'");
+          }
+        }
+      }
+    } else {
+      if (!ctx.engines.vgg) {
+        throw InputError("method: gatys is not available on this server: " +
+                         ctx.engines.gatys_unavailable_reason);
+      }
+      if (!style->gatys) {
+        throw InputError("style: '" + id + "' has no painting image for the gatys method; " +
+                         "use method fast");
+      }
+    }
+    titles += (titles.empty() ? "" : " + ") + style->title;
+  }
+  return titles;
+}
+
+std::string as_view(const std::vector<uint8_t>& v) {
+  return std::string(v.begin(), v.end());
+}
+
+bool query_flag(const httplib::Request& req, const char* name) {
+  if (!req.has_param(name)) return false;
+  auto v = req.get_param_value(name);
+  return v == "1" || v == "true" || v == "yes";
+}
+
+std::string image_format(const httplib::Request& req) {
+  if (!req.has_param("format")) return "png";
+  auto f = req.get_param_value("format");
+  if (f == "png") return "png";
+  if (f == "jpeg" || f == "jpg") return "jpeg";
+  throw InputError("format: must be png or jpeg");
+}
+
+void handle_submit(Context& ctx, Call& c) {
+  if (ctx.stopping) throw HttpError(503, "the server is shutting down", 5);
+  if (ctx.runner.queued() >= static_cast<size_t>(ctx.runner.max_queue())) throw QueueFull();
+  bool is_json = c.req.get_header_value("Content-Type").rfind("application/json", 0) == 0;
+  FormFields fields = is_json ? fields_from_json(c.req.body) : form_fields(c.req, {"content"});
+  JobRequest request = parse_job_request(fields, request_limits(ctx.config));
+  std::string titles = check_styles(ctx, c, request);
+
+  std::string png;
+  cv::Mat content;
+  if (!request.content_job.empty()) {
+    if (!is_json && c.req.has_file("content")) {
+      throw InputError("content_job: give either a content file or content_job, not both");
+    }
+    JobRecord source = load_job(ctx, c, request.content_job);
+    auto bytes = ctx.images.get(content_key(source.id));
+    if (!bytes) throw HttpError(404, "content_job: the photo of that job was deleted");
+    png = std::move(*bytes);
+    auto header = probe_image(png);
+    content = cv::Mat(header.height, header.width, CV_8UC3);  // only the size is used below
+  } else {
+    if (is_json) throw InputError("content_job: required with a JSON body");
+    auto bytes = upload_bytes(c.req, "content", ctx.config.max_upload_bytes);
+    content = decode_upload(bytes, ctx.config, "content", ctx.config.max_size);
+    png = as_view(encode_image(content, "png"));
+  }
+  if (request.method == "fast" && !request.size_given) {
+    request.fast.size = std::min(std::max(content.cols, content.rows), ctx.config.max_size);
+  }
+
+  JobRecord job;
+  job.id = new_id();
+  job.owner = c.client;
+  job.method = request.method;
+  job.style = request.style_id();
+  job.style_title = titles;
+  job.params = request.params().dump();
+  job.created_ms = now_ms();
+  ctx.images.put(content_key(job.id), png);
+  int position = 0;
+  try {
+    position = ctx.runner.submit(job);
+  } catch (...) {
+    ctx.images.remove_prefix(job_prefix(job.id));
+    throw;
+  }
+  ctx.log->info("job {} queued ({} {}, position {})", job.id, job.method, job.style, position);
+  c.res.set_header("Location", "/api/jobs/" + job.id);
+  send_json(
+      c.res, 202,
+      {{"id", job.id}, {"status", "queued"}, {"position", position}, {"urls", job_urls(job.id)}});
+}
+
+void handle_events(Context& ctx, Call& c) {
+  JobRecord job = load_job(ctx, c, c.req.matches[1]);
+  struct Stream {
+    std::shared_ptr<JobChannel> channel;
+    Subscriber sub;
+    bool started = false;
+  };
+  auto stream = std::make_shared<Stream>();
+  stream->channel = ctx.events.channel(job.id);
+  std::string id = job.id;
+  c.res.set_header("Cache-Control", "no-cache");
+  c.res.set_header("X-Accel-Buffering", "no");  // nginx: do not buffer the stream
+  c.res.set_chunked_content_provider("text/event-stream", [&ctx, stream, id](
+                                                              size_t, httplib::DataSink& sink) {
+    auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
+    if (!stream->started) {
+      stream->started = true;
+      auto job = ctx.jobs.get(id);
+      if (!job) {
+        sink.done();
+        return true;
+      }
+      if (is_finished(job->status)) {
+        bool ok = write(sse_event(to_string(job->status), job_json(*job, 0, std::nullopt).dump()));
+        sink.done();
+        return ok;
+      }
+      // The status event is the job as it is now; later ones come from the channel.
+      {
+        std::lock_guard lock(stream->channel->mutex);
+        stream->sub.status_seen = stream->channel->status_seq;
+      }
+      if (!write(sse_event(
+              "status",
+              job_json(*job, ctx.runner.position(id), ctx.runner.live_progress(id)).dump()))) {
+        return false;
+      }
+      return true;
+    }
+    bool finished = false;
+    std::string text =
+        next_events(ctx.events, *stream->channel, stream->sub, std::chrono::seconds(15), finished);
+    if (text.empty() && !finished) text = ": keep-alive\n\n";
+    if (!text.empty() && !write(text)) return false;
+    if (finished) sink.done();
+    return true;
+  });
+}
+
+void handle_cancel(Context& ctx, Call& c) {
+  JobRecord job = load_job(ctx, c, c.req.matches[1]);
+  auto result = ctx.runner.cancel(job.id);
+  auto now = ctx.jobs.get(job.id);
+  if (!now) throw HttpError(404, "no such job");
+  int status = result == JobRunner::CancelResult::cancelling ? 202 : 200;
+  send_json(c.res, status,
+            job_json(*now, ctx.runner.position(job.id), ctx.runner.live_progress(job.id)));
+}
+
+void handle_image(Context& ctx, Call& c, const std::string& which) {
+  JobRecord job = load_job(ctx, c, c.req.matches[1]);
+  c.res.set_header("Cache-Control", "private, no-cache");
+  if (which == "result") {
+    if (job.status != JobStatus::done) {
+      throw HttpError(409, std::string("the job is ") + to_string(job.status) +
+                               "; the result exists once it is done");
+    }
+    auto bytes = ctx.images.get(result_key(job.id));
+    if (!bytes) throw HttpError(404, "the result was deleted");
+    std::string format = image_format(c.req);
+    if (format == "jpeg") {
+      bytes = as_view(encode_image(decode_image(*bytes), "jpeg", 92));
+    }
+    std::string ext = format == "jpeg" ? "jpg" : "png";
+    if (query_flag(c.req, "download")) {
+      c.res.set_header("Content-Disposition",
+                       "attachment; filename=\"pastiche-" + job.id + "." + ext + "\"");
+    }
+    send_bytes(c.res, *bytes, format == "jpeg" ? "image/jpeg" : "image/png");
+  } else if (which == "preview") {
+    auto bytes = ctx.images.get(preview_key(job.id));
+    if (!bytes) throw HttpError(404, "no preview yet");
+    send_bytes(c.res, *bytes, "image/jpeg");
+  } else if (which == "thumbnail") {
+    auto bytes = ctx.images.get(thumb_key(job.id));
+    if (!bytes) {
+      auto content = ctx.images.get(content_key(job.id));
+      if (!content) throw HttpError(404, "the images of this job were deleted");
+      bytes = make_thumbnail(decode_image(*content));
+    }
+    send_bytes(c.res, *bytes, "image/jpeg");
+  } else {
+    auto bytes = ctx.images.get(content_key(job.id));
+    if (!bytes) throw HttpError(404, "the photo of this job was deleted");
+    send_bytes(c.res, *bytes, "image/png");
+  }
+}
+
+void handle_stylize(Context& ctx, Call& c) {
+  if (ctx.stopping) throw HttpError(503, "the server is shutting down", 5);
+  std::string format = image_format(c.req);
+  FormFields fields = form_fields(c.req, {"image"});
+  JobRequest request = parse_stylize_request(fields, request_limits(ctx.config));
+  check_styles(ctx, c, request);
+  auto style = ctx.styles.find(request.styles.front(), c.client, c.admin);
+  auto bytes = upload_bytes(c.req, "image", ctx.config.max_upload_bytes);
+  cv::Mat image = decode_upload(bytes, ctx.config, "image", ctx.config.max_size);
+  if (!request.size_given) request.fast.size = std::max(image.cols, image.rows);
+
+  struct Slot {
+    std::atomic<int>& n;
+    ~Slot() { --n; }
+  };
+  int limit = std::max(1, ctx.config.fast_workers);
+  if (++ctx.stylize_in_flight > limit) {
+    --ctx.stylize_in_flight;
+    throw HttpError(429, "busy: too many stylisations at once; try again shortly", 1);
+  }
+  Slot slot{ctx.stylize_in_flight};
+  auto stylizer = ctx.engines.fast->acquire(style->model_path);
+  cv::Mat out = stylizer->stylize(image, request.fast);
+  send_bytes(c.res, as_view(encode_image(out, format, 92)),
+             format == "jpeg" ? "image/jpeg" : "image/png");
+}
+
+void handle_history(Context& ctx, Call& c) {
+  auto number = [&](const char* name, int def, int lo, int hi) {
+    if (!c.req.has_param(name)) return def;
+    auto v = c.req.get_param_value(name);
+    try {
+      size_t used = 0;
+      long n = std::stol(v, &used);
+      if (used != v.size() || n < lo || n > hi) throw std::invalid_argument("range");
+      return static_cast<int>(n);
+    } catch (const std::exception&) {
+      throw InputError(std::string(name) + ": must be between " + std::to_string(lo) + " and " +
+                       std::to_string(hi));
+    }
+  };
+  int limit = number("limit", 20, 1, 100);
+  int offset = number("offset", 0, 0, 1'000'000);
+  bool all = query_flag(c.req, "all");
+  if (all && !c.admin) throw HttpError(403, "all: needs X-Admin-Key");
+  std::string owner = all ? "" : c.client;
+  json items = json::array();
+  for (const auto& job : ctx.jobs.list_by_owner(owner, limit, offset)) {
+    items.push_back(job_json(job, ctx.runner.position(job.id), ctx.runner.live_progress(job.id)));
+  }
+  send_json(c.res, 200,
+            {{"items", items},
+             {"total", ctx.jobs.count_by_owner(owner)},
+             {"limit", limit},
+             {"offset", offset}});
+}
+
+}  // namespace
+
+void register_job_routes(httplib::Server& http, Context& ctx) {
+  http.Post("/api/jobs", wrap(ctx, [&ctx](Call& c) { handle_submit(ctx, c); }));
+  http.Get(R"(/api/jobs/([^/]+))", wrap(ctx, [&ctx](Call& c) {
+             JobRecord job = load_job(ctx, c, c.req.matches[1]);
+             send_json(
+                 c.res, 200,
+                 job_json(job, ctx.runner.position(job.id), ctx.runner.live_progress(job.id)));
+           }));
+  http.Delete(R"(/api/jobs/([^/]+))", wrap(ctx, [&ctx](Call& c) { handle_cancel(ctx, c); }));
+  http.Get(R"(/api/jobs/([^/]+)/events)", wrap(ctx, [&ctx](Call& c) { handle_events(ctx, c); }));
+  for (const char* which : {"result", "preview", "thumbnail", "content"}) {
+    http.Get(std::string(R"(/api/jobs/([^/]+)/)") + which,
+             wrap(ctx, [&ctx, w = std::string(which)](Call& c) { handle_image(ctx, c, w); }));
+  }
+  http.Post("/api/stylize", wrap(ctx, [&ctx](Call& c) { handle_stylize(ctx, c); }));
+  http.Get("/api/history", wrap(ctx, [&ctx](Call& c) { handle_history(ctx, c); }));
+  http.Delete(R"(/api/history/([^/]+))", wrap(ctx, [&ctx](Call& c) {
+                JobRecord job = load_job(ctx, c, c.req.matches[1]);
+                ctx.runner.cancel(job.id, /*delete_after=*/true);
+                ctx.log->info("job {} deleted", job.id);
+                c.res.status = 204;
+              }));
+}
+
+}  // namespace pastiche::service

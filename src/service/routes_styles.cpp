@@ -1,0 +1,82 @@
+// /api/styles: built-in and uploaded styles.
+#include "common/error.h"
+#include "service/routes.h"
+
+namespace pastiche::service {
+
+using nlohmann::json;
+
+namespace {
+
+json style_json(const StyleInfo& s, const std::string& client) {
+  json methods = json::array();
+  if (s.fast) methods.push_back("fast");
+  if (s.gatys) methods.push_back("gatys");
+  return {{"id", s.id},
+          {"title", s.title},
+          {"artist", s.artist},
+          {"description", s.description},
+          {"thumbnail_url", "/api/styles/" + s.id + "/thumbnail"},
+          {"methods", methods},
+          {"kind", s.kind},
+          {"owned", s.kind == "upload" && s.owner == client},
+          {"styles", s.substyles}};
+}
+
+std::string limited(const FormFields& f, const std::string& name, size_t max) {
+  auto it = f.find(name);
+  if (it == f.end()) return {};
+  if (it->second.size() > max) {
+    throw InputError(name + ": at most " + std::to_string(max) + " characters");
+  }
+  return it->second;
+}
+
+}  // namespace
+
+void register_style_routes(httplib::Server& http, Context& ctx) {
+  http.Get("/api/styles", wrap(ctx, [&ctx](Call& c) {
+             json styles = json::array();
+             for (const auto& s : ctx.styles.list(c.client)) {
+               json j = style_json(s, c.client);
+               if (s.kind == "upload" && !ctx.engines.vgg) j["methods"] = json::array();
+               styles.push_back(std::move(j));
+             }
+             send_json(c.res, 200, {{"styles", styles}});
+           }));
+
+  http.Post("/api/styles", wrap(ctx, [&ctx](Call& c) {
+              FormFields fields = form_fields(c.req, {"image"});
+              for (const auto& [name, value] : fields) {
+                if (name != "title" && name != "artist" && name != "description") {
+                  throw InputError(name.substr(0, 40) + ": unknown field");
+                }
+              }
+              std::string title = limited(fields, "title", 200);
+              std::string artist = limited(fields, "artist", 200);
+              std::string description = limited(fields, "description", 2000);
+              auto bytes = upload_bytes(c.req, "image", ctx.config.max_upload_bytes);
+              cv::Mat image = decode_upload(bytes, ctx.config, "image", 0);
+              auto style = ctx.styles.add_upload(c.client, image, title, artist, description);
+              ctx.log->info("style {} uploaded ({}x{})", style.id, image.cols, image.rows);
+              send_json(c.res, 201, style_json(style, c.client));
+            }));
+
+  http.Delete(R"(/api/styles/([^/]+))", wrap(ctx, [&ctx](Call& c) {
+                auto style = ctx.styles.find(c.req.matches[1], c.client, c.admin);
+                if (!style) throw HttpError(404, "no such style");
+                if (style->kind != "upload")
+                  throw HttpError(403, "built-in styles cannot be deleted");
+                ctx.styles.remove_upload(style->id);
+                c.res.status = 204;
+              }));
+
+  http.Get(R"(/api/styles/([^/]+)/thumbnail)", wrap(ctx, [&ctx](Call& c) {
+             auto style = ctx.styles.find(c.req.matches[1], c.client, c.admin);
+             if (!style) throw HttpError(404, "no such style");
+             c.res.set_header("Cache-Control", "private, max-age=3600");
+             send_bytes(c.res, ctx.styles.thumbnail_jpeg(*style), "image/jpeg");
+           }));
+}
+
+}  // namespace pastiche::service

@@ -1,0 +1,59 @@
+// The HTTP service: `pastiche serve`. Owns the stores, the engines, the job runner and the
+// cpp-httplib server; routes live in routes_*.cpp by resource.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pastiche::service {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 8080;                // 0 = any free port (see Server::port())
+  std::string data_dir = "data";  // jobs.db, images/, logs/
+  std::string web_dir;            // static UI; empty = web/dist beside the sources or executable
+  std::string styles_dir;         // Gatys painting images; empty = styles/ beside the sources
+  std::vector<std::string> model_dirs;  // fast models; empty = default_model_dirs()
+  std::string vgg_path;                 // empty = default_vgg_weights_path(); "none" disables Gatys
+  std::string device = "auto";
+  int threads = 0;  // LibTorch intra-op threads; 0 = all cores
+  int fast_workers = 1;
+  int gatys_workers = 1;
+  int http_threads = 64;  // connections served at once (SSE streams hold one each)
+  int max_queue = 64;
+  int max_attempts = 3;
+  int preview_every = 10;
+  int64_t max_upload_bytes = 20LL * 1024 * 1024;
+  int64_t max_pixels = 40'000'000;
+  int max_size = 2048;
+  int max_steps = 2000;
+  int64_t max_disk_bytes = 2048LL * 1024 * 1024;  // 0 = no quota
+  double rate_limit = 20;                         // requests per second per client; 0 = off
+  double rate_burst = 60;
+  std::string admin_key;  // empty = no admin access
+  bool log_console = true;
+  std::string log_level = "info";
+};
+
+class Server {
+ public:
+  explicit Server(ServerConfig config);  // loads engines and stores; does not listen yet
+  ~Server();                             // stop()
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void start();  // binds and serves on a background thread; throws when the port is taken
+  int port() const;
+  // Graceful: stops accepting, ends event streams, interrupts running jobs and queues them for
+  // the next start. Safe to call twice and from a signal-handling thread.
+  void stop();
+  void wait();  // blocks until stop() has completed
+  const ServerConfig& config() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pastiche::service

@@ -1,0 +1,111 @@
+#include "store/disk_image_store.h"
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+namespace pastiche {
+
+namespace fs = std::filesystem;
+
+void check_image_key(const std::string& key) {
+  bool ok = !key.empty() && key.size() <= 200 && key.front() != '/';
+  size_t start = 0;
+  while (ok && start <= key.size()) {
+    size_t end = key.find('/', start);
+    if (end == std::string::npos) end = key.size();
+    std::string_view seg(key.data() + start, end - start);
+    if (seg.empty() || seg == "." || seg == ".." || seg.front() == '.') {
+      // a trailing '/' is allowed for prefixes only
+      if (!(seg.empty() && end == key.size() && start == key.size())) ok = false;
+    }
+    for (char c : seg) {
+      bool allowed =
+          (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+      if (!allowed) ok = false;
+    }
+    start = end + 1;
+  }
+  if (!ok) throw std::invalid_argument("invalid image key '" + key + "'");
+}
+
+DiskImageStore::DiskImageStore(fs::path root) : root_(std::move(root)) {
+  fs::create_directories(root_);
+  int64_t total = 0;
+  for (auto& e : fs::recursive_directory_iterator(root_)) {
+    std::error_code ec;
+    if (e.is_regular_file(ec)) total += static_cast<int64_t>(e.file_size(ec));
+  }
+  total_ = total;
+}
+
+fs::path DiskImageStore::path_of(const std::string& key) const {
+  check_image_key(key);
+  return root_ / key;
+}
+
+void DiskImageStore::put(const std::string& key, std::string_view bytes) {
+  auto path = path_of(key);
+  fs::create_directories(path.parent_path());
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  auto tmp = path;
+  tmp += ".tmp" + std::to_string(rng());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw std::runtime_error("cannot write " + tmp.string());
+    }
+  }
+  std::lock_guard lock(mutex_);
+  std::error_code ec;
+  auto old = fs::file_size(path, ec);
+  int64_t old_size = ec ? 0 : static_cast<int64_t>(old);
+  fs::rename(tmp, path);
+  total_ += static_cast<int64_t>(bytes.size()) - old_size;
+}
+
+std::optional<std::string> DiskImageStore::get(const std::string& key) {
+  std::ifstream in(path_of(key), std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return std::move(ss).str();
+}
+
+bool DiskImageStore::exists(const std::string& key) {
+  std::error_code ec;
+  return fs::is_regular_file(path_of(key), ec);
+}
+
+void DiskImageStore::remove(const std::string& key) {
+  auto path = path_of(key);
+  std::lock_guard lock(mutex_);
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (!ec && fs::remove(path, ec)) total_ -= static_cast<int64_t>(size);
+}
+
+void DiskImageStore::remove_prefix(const std::string& prefix) {
+  auto path = path_of(prefix);
+  std::lock_guard lock(mutex_);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return;
+  int64_t removed = 0;
+  if (fs::is_directory(path, ec)) {
+    for (auto& e : fs::recursive_directory_iterator(path, ec)) {
+      std::error_code ec2;
+      if (e.is_regular_file(ec2)) removed += static_cast<int64_t>(e.file_size(ec2));
+    }
+  } else {
+    removed = static_cast<int64_t>(fs::file_size(path, ec));
+  }
+  fs::remove_all(path, ec);
+  total_ -= removed;
+}
+
+}  // namespace pastiche

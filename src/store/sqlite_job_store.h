@@ -1,0 +1,46 @@
+// JobStore on a single SQLite file in WAL mode (readers never block the writer). One connection
+// guarded by a mutex: the service does a few small statements per request.
+#pragma once
+#include <mutex>
+#include <string>
+
+#include "store/job_store.h"
+
+struct sqlite3;
+
+namespace pastiche {
+
+class SqliteJobStore : public JobStore {
+ public:
+  explicit SqliteJobStore(const std::string& path);  // creates the file and schema if needed
+  ~SqliteJobStore() override;
+  SqliteJobStore(const SqliteJobStore&) = delete;
+  SqliteJobStore& operator=(const SqliteJobStore&) = delete;
+
+  void insert(const JobRecord& job) override;
+  std::optional<JobRecord> get(const std::string& id) override;
+  void update(const JobRecord& job) override;
+  void update_progress(const std::string& id, const std::string& progress_json) override;
+  bool remove(const std::string& id) override;
+  std::vector<JobRecord> list_by_owner(const std::string& owner, int limit, int offset) override;
+  int64_t count_by_owner(const std::string& owner) override;
+  std::vector<JobRecord> list_by_status(JobStatus status) override;
+  std::vector<JobRecord> list_finished_oldest_first(int limit) override;
+  std::map<JobStatus, int64_t> count_by_status() override;
+
+  void insert_style(const StyleRecord& style) override;
+  std::optional<StyleRecord> get_style(const std::string& id) override;
+  std::vector<StyleRecord> list_styles(const std::string& owner) override;
+  bool remove_style(const std::string& id) override;
+
+ private:
+  class Statement;
+  void exec(const char* sql);
+  std::vector<JobRecord> query_jobs(Statement& st);
+
+  std::mutex mutex_;
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+}  // namespace pastiche
