@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds and runs the libFuzzer target for the service's upload/parameter parsing path.
+#   scripts/fuzz.sh [seconds=20 | --smoke] [build-dir=build]     (--smoke = 10 s)
+# Needs clang with libFuzzer and a configured CMake build (for the core library and its link
+# line). Exits 0 when clang or the build is missing (prints why), so test scripts can always call
+# it; the corpus is replayed by the gtest FuzzReplay either way.
+set -euo pipefail
+seconds=${1:-20}
+if [[ "$seconds" == "--smoke" ]]; then seconds=10; fi
+build=${2:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+if ! command -v clang++ >/dev/null; then
+  echo "fuzz: clang++ not found; skipping (FuzzReplay in the test binary covers the corpus)"
+  exit 0
+fi
+if [[ ! -f "$build/build.ninja" && ! -f "$build/Makefile" ]]; then
+  echo "fuzz: no CMake build in '$build'; configure and build first; skipping"
+  exit 0
+fi
+cmake --build "$build" --target pastiche_core -- -j2 >/dev/null
+out="$build/fuzz"
+mkdir -p "$out/corpus"
+# Include directories and link libraries of the core library, as CMake computed them.
+flags=$(python3 - "$build" <<'PY'
+import json, shlex, sys
+for c in json.load(open(sys.argv[1] + "/compile_commands.json")):
+    if c["file"].endswith("src/service/job_request.cpp"):
+        args, out, i = shlex.split(c["command"]), [], 1
+        while i < len(args):
+            a = args[i]
+            if a == "-isystem":
+                out += [a, args[i + 1]]
+                i += 1
+            elif a.startswith(("-I", "-D", "-std=")):
+                out.append(a)
+            i += 1
+        print(" ".join(shlex.quote(x) for x in out))
+        break
+PY
+)
+libs=$(sed -n '/^build pastiche:/,/^$/p' "$build/build.ninja" | sed -n 's/^ *LINK_LIBRARIES = //p')
+if [[ -z "$flags" || -z "$libs" ]]; then
+  echo "fuzz: cannot read flags from $build (needs CMAKE_EXPORT_COMPILE_COMMANDS and Ninja)"
+  exit 1
+fi
+echo "fuzz: building $out/job_request_fuzz"
+(cd "$build" && eval clang++ -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  $flags -w "$root/fuzz/job_request_fuzz.cpp" "$root/src/service/job_request.cpp" \
+  "$root/src/service/ids.cpp" -o "fuzz/job_request_fuzz" $libs -lcpp-httplib)
+echo "fuzz: running for ${seconds}s"
+ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+  "$out/job_request_fuzz" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 \
+  -print_final_stats=1 "$out/corpus" "$root/fuzz/corpus/job_request"
