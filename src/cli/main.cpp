@@ -1,7 +1,7 @@
 // pastiche: command-line front end. Each subcommand lives in its own cmd_*.cpp and registers
 // itself (see command.h); this file only parses and maps failures to exit codes.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <iostream>
@@ -34,8 +34,9 @@ void setup_all_commands(CLI::App& app) {
 }  // namespace pastiche::cli
 
 int main(int argc, char** argv) {
-  CLI::App app{"Pastiche: neural style transfer (Gatys optimisation and fast feed-forward networks)",
-               "pastiche"};
+  CLI::App app{
+      "Pastiche: neural style transfer (Gatys optimisation and fast feed-forward networks)",
+      "pastiche"};
   app.set_version_flag("--version", std::string("pastiche ") + PASTICHE_VERSION);
   app.require_subcommand(1);
   app.get_formatter()->column_width(34);

@@ -1,9 +1,9 @@
 // Precompiled header shared by every target: the heavy, stable third-party headers.
 #pragma once
-#include <torch/torch.h>
-#include <opencv2/core.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
 
 #include <atomic>
 #include <chrono>

@@ -64,6 +64,15 @@ std::string mapped_blas() {
 
 }  // namespace
 
+bool cpu_has_native_bf16() {
+  static const bool has = [] {
+    const auto flags = " " + read_first_match("/proc/cpuinfo", "flags") + " ";
+    return flags.find(" avx512_bf16 ") != std::string::npos ||
+           flags.find(" amx_bf16 ") != std::string::npos;
+  }();
+  return has;
+}
+
 int64_t peak_rss_bytes() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

@@ -15,9 +15,9 @@
 namespace pastiche {
 
 struct GatysProgress {
-  int iteration = 0;      // loss evaluations so far, all scales
-  int total = 0;          // planned evaluations, all scales
-  int scale = 0;          // 0-based level of the coarse-to-fine schedule
+  int iteration = 0;  // loss evaluations so far, all scales
+  int total = 0;      // planned evaluations, all scales
+  int scale = 0;      // 0-based level of the coarse-to-fine schedule
   int scales = 1;
   int width = 0, height = 0;  // size of the current level
   double content_loss = 0, style_loss = 0, tv_loss = 0, total_loss = 0;  // weighted
@@ -26,19 +26,20 @@ struct GatysProgress {
 };
 
 struct GatysCallbacks {
-  std::function<void(const GatysProgress&)> on_progress;               // every evaluation
+  std::function<void(const GatysProgress&)> on_progress;                  // every evaluation
   std::function<void(const cv::Mat& preview, int iteration)> on_preview;  // every preview_every
   const std::atomic<bool>* cancel = nullptr;  // set to true to stop; run() throws Cancelled
 };
 
 struct GatysResult {
-  cv::Mat image;                 // 8-bit BGR, post-processing applied
-  int iterations = 0;            // loss evaluations, all scales
+  cv::Mat image;       // 8-bit BGR, post-processing applied
+  int iterations = 0;  // loss evaluations, all scales
   double seconds = 0;
-  double content_loss = 0, style_loss = 0, tv_loss = 0;  // weighted, last evaluation
+  double content_loss = 0, style_loss = 0, tv_loss = 0;   // weighted, last evaluation
   std::vector<std::string> style_layers, content_layers;  // what was used
-  std::vector<int> schedule;     // longest side of each level
+  std::vector<int> schedule;                              // longest side of each level
   std::vector<std::string> notes;  // automatic choices worth telling the user
+  std::string precision;           // "fp32" or "bf16": what the convolutions ran in
 };
 
 class GatysEngine {

@@ -391,8 +391,24 @@ torch::Tensor VggImpl::preprocess(const torch::Tensor& rgb) const {
   return (x - mean_) * scale_;
 }
 
+const VggImpl::ConvWeights& VggImpl::weights_for(torch::ScalarType dtype) {
+  std::lock_guard<std::mutex> lock(converted_mutex_);
+  auto& slot = converted_[dtype];
+  const auto device = convs_.empty() ? torch::Device(torch::kCPU) : convs_.front()->weight.device();
+  if (slot.weight.size() != convs_.size() ||
+      (!slot.weight.empty() && slot.weight.front().device() != device)) {
+    slot = {};
+    for (const auto& conv : convs_) {
+      slot.weight.push_back(conv->weight.detach().to(dtype));
+      slot.bias.push_back(conv->bias.detach().to(dtype));
+    }
+  }
+  return slot;
+}
+
 std::map<std::string, torch::Tensor> VggImpl::forward(const torch::Tensor& rgb,
-                                                      const std::vector<std::string>& layers) {
+                                                      const std::vector<std::string>& layers,
+                                                      torch::ScalarType compute) {
   if (rgb.dim() != 4 || rgb.size(1) != 3) {
     throw std::invalid_argument("Vgg::forward expects an N×3×H×W RGB tensor, got " +
                                 shape_string(rgb.sizes().vec()));
@@ -412,20 +428,24 @@ std::map<std::string, torch::Tensor> VggImpl::forward(const torch::Tensor& rgb,
       channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
   const std::set<std::string> wanted(layers.begin(), layers.end());
 
-  torch::Tensor x = preprocess(rgb).contiguous(format);
+  const ConvWeights* lowered = compute == torch::kFloat ? nullptr : &weights_for(compute);
+  torch::Tensor x = preprocess(rgb).contiguous(format).to(compute);
   size_t conv = 0;
   for (size_t i = 0; i <= deepest; ++i) {
     const std::string& name = order[i];
     if (name.rfind("conv", 0) == 0) {
-      x = convs_[conv++]->forward(x);
+      x = lowered ? torch::conv2d(x, lowered->weight[conv], lowered->bias[conv], 1, 1)
+                  : convs_[conv]->forward(x);
+      ++conv;
     } else if (name.rfind("relu", 0) == 0) {
-      x = torch::relu(
-          x);  // not in place: the conv output may be returned and is needed by autograd
+      // In place unless the conv output itself was requested: convolution backward does not need
+      // its output, so this saves one activation-sized buffer per layer.
+      x = wanted.count(order[i - 1]) ? torch::relu(x) : torch::relu_(x);
     } else {
       x = pool_ == PoolKind::max ? torch::max_pool2d(x, {2, 2}, {2, 2})
                                  : torch::avg_pool2d(x, {2, 2}, {2, 2});
     }
-    if (wanted.count(name)) out[name] = x.contiguous(format);
+    if (wanted.count(name)) out[name] = x.to(torch::kFloat).contiguous(format);
   }
   return out;
 }

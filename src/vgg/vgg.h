@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -56,8 +57,11 @@ class VggImpl : public torch::nn::Module {
 
   // Feature maps at the requested layers, running the network only up to the deepest of them.
   // Input: RGB [0,1] NCHW float on the module's device. Output in the input's memory format.
+  // `compute` is the dtype the convolutions run in: kBFloat16 roughly doubles CPU throughput on
+  // processors with AVX512-BF16. Preprocessing stays float32 and features come back as float32.
   std::map<std::string, torch::Tensor> forward(const torch::Tensor& rgb,
-                                               const std::vector<std::string>& layers);
+                                               const std::vector<std::string>& layers,
+                                               torch::ScalarType compute = torch::kFloat);
 
   // RGB [0,1] -> what the weights expect (exposed for tests).
   torch::Tensor preprocess(const torch::Tensor& rgb) const;
@@ -67,6 +71,13 @@ class VggImpl : public torch::nn::Module {
   PoolKind pool_;
   std::vector<std::string> conv_names_;  // conv1_1 ... in order (present ones)
   std::vector<torch::nn::Conv2d> convs_;
+  // Conv weights converted to a lower-precision compute dtype, made on first use.
+  struct ConvWeights {
+    std::vector<torch::Tensor> weight, bias;
+  };
+  const ConvWeights& weights_for(torch::ScalarType dtype);
+  std::map<torch::ScalarType, ConvWeights> converted_;
+  std::mutex converted_mutex_;
   torch::Tensor mean_, scale_;  // preprocessing, shaped [1,3,1,1]
 };
 TORCH_MODULE(Vgg);

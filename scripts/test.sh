@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh Debian 12 machine: installs dependencies, builds, runs the C++ unit
+# and integration tests (ctest), a short fuzzing pass and the browser end-to-end tests.
+# Exits non-zero when anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+if [ -f scripts/build-web.sh ]; then bash scripts/build-web.sh; fi
+bash scripts/build.sh
+status=0
+(cd build && ctest --output-on-failure -j "$(nproc)" --timeout 900) || status=1
+if [ -f scripts/fuzz.sh ]; then bash scripts/fuzz.sh --smoke || status=1; fi
+if [ -f scripts/test-e2e.sh ]; then bash scripts/test-e2e.sh || status=1; fi
+exit $status

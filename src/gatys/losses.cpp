@@ -1,0 +1,82 @@
+#include "gatys/losses.h"
+
+#include "common/error.h"
+
+namespace pastiche {
+
+namespace {
+
+const torch::Tensor& lookup(const std::map<std::string, torch::Tensor>& tensors,
+                            const std::string& layer, const char* what) {
+  auto it = tensors.find(layer);
+  if (it == tensors.end())
+    throw std::logic_error(std::string("no ") + what + " for layer " + layer);
+  return it->second;
+}
+
+// ||a - b||^2 / ||b||^2 per batch item, averaged over the batch; b broadcasts over the batch.
+torch::Tensor relative_error(const torch::Tensor& value, const torch::Tensor& target) {
+  const auto batch = value.size(0);
+  const auto squared = (value - target).pow(2).sum();
+  const auto norm = target.pow(2).sum() * (static_cast<double>(batch) / target.size(0));
+  return squared / norm.clamp_min(1e-12);
+}
+
+}  // namespace
+
+torch::Tensor gram_matrix(const torch::Tensor& features) {
+  TORCH_CHECK(features.dim() == 4, "gram_matrix expects [N, C, H, W], got ", features.sizes());
+  const auto n = features.size(0), c = features.size(1);
+  const auto hw = features.size(2) * features.size(3);
+  // For channels-last input this is a strided view of the [N, HW, C] buffer: no copy, and the
+  // batched matmul reads it as a transposed operand.
+  const auto f = features.reshape({n, c, hw});
+  return torch::bmm(f, f.transpose(1, 2)).div(static_cast<double>(hw));
+}
+
+torch::Tensor content_loss(const std::map<std::string, torch::Tensor>& features,
+                           const std::map<std::string, torch::Tensor>& targets,
+                           const std::vector<std::string>& layers) {
+  TORCH_CHECK(!layers.empty(), "content_loss needs at least one layer");
+  torch::Tensor total;
+  for (const auto& layer : layers) {
+    auto term = relative_error(lookup(features, layer, "features"),
+                               lookup(targets, layer, "content target"));
+    total = total.defined() ? total + term : term;
+  }
+  return total / static_cast<double>(layers.size());
+}
+
+torch::Tensor style_loss(const std::map<std::string, torch::Tensor>& features,
+                         const std::map<std::string, torch::Tensor>& target_grams,
+                         const std::vector<std::string>& layers,
+                         const std::vector<double>& layer_weights) {
+  TORCH_CHECK(!layers.empty(), "style_loss needs at least one layer");
+  TORCH_CHECK(layer_weights.empty() || layer_weights.size() == layers.size(),
+              "style_loss: one weight per layer expected");
+  double weight_sum = 0;
+  for (size_t i = 0; i < layers.size(); ++i)
+    weight_sum += layer_weights.empty() ? 1.0 : layer_weights[i];
+  TORCH_CHECK(weight_sum > 0, "style_loss: layer weights must not all be zero");
+  torch::Tensor total;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const double w = (layer_weights.empty() ? 1.0 : layer_weights[i]) / weight_sum;
+    if (w == 0) continue;
+    auto term = relative_error(gram_matrix(lookup(features, layers[i], "features")),
+                               lookup(target_grams, layers[i], "style target")) *
+                w;
+    total = total.defined() ? total + term : term;
+  }
+  return total;
+}
+
+torch::Tensor tv_loss(const torch::Tensor& image) {
+  using torch::indexing::Slice;
+  const auto dx = image.index({Slice(), Slice(), Slice(), Slice(1, torch::indexing::None)}) -
+                  image.index({Slice(), Slice(), Slice(), Slice(torch::indexing::None, -1)});
+  const auto dy = image.index({Slice(), Slice(), Slice(1, torch::indexing::None), Slice()}) -
+                  image.index({Slice(), Slice(), Slice(torch::indexing::None, -1), Slice()});
+  return dx.pow(2).mean() + dy.pow(2).mean();
+}
+
+}  // namespace pastiche
