@@ -2,8 +2,8 @@
 // This header is the contract the CLI and the service use; the network, the model file format and
 // training live beside it in src/fast/.
 #pragma once
-#include <opencv2/core.hpp>
 #include <torch/types.h>
+#include <opencv2/core.hpp>
 
 #include <atomic>
 #include <functional>
@@ -16,24 +16,26 @@ namespace pastiche {
 
 // What a model file says about itself (read from its safetensors metadata).
 struct FastModelInfo {
-  std::string name;         // file stem, the id used by --model and the API
+  std::string name;  // file stem, the id used by --model and the API
   std::string path;
-  std::string title;        // painting title(s), for galleries
+  std::string title;  // painting title(s), for galleries
   std::string artist;
-  std::string description;  // two sentences on the painting's colours and strokes
-  std::vector<std::string> styles;  // style names; several for a conditional-IN model
+  std::string description;              // two sentences on the painting's colours and strokes
+  std::vector<std::string> styles;      // style names; several for a conditional-IN model
   std::vector<uint8_t> thumbnail_jpeg;  // small thumbnail of the style image (may be empty)
   int64_t file_bytes = 0;
-  std::string dtype;        // "float16" or "float32"
+  std::string dtype;  // "float16" or "float32"
+  int64_t width = 0;  // network shape (channels after the first conv, residual blocks)
+  int64_t res_blocks = 0;
 };
 
 struct FastOptions {
-  int size = 0;                       // longest side of the output; 0 = the input's size
+  int size = 0;  // longest side of the output; 0 = the input's size
   bool original_colors = false;
-  double blend = 1.0;                 // 1 = stylised only
+  double blend = 1.0;                       // 1 = stylised only
   std::map<std::string, double> style_mix;  // multi-style models: style name -> weight
-  int tile = 0;                       // tile side for huge images; 0 = automatic
-  void validate() const;              // throws InputError naming the field
+  int tile = 0;                             // tile side for huge images; 0 = automatic
+  void validate() const;                    // throws InputError naming the field
 };
 
 class FastModel;  // defined in fast/model_file.h
@@ -52,13 +54,33 @@ class FastStylizer {
  private:
   std::unique_ptr<FastModel> model_;
   torch::Device device_;
+  FastModelInfo info_;
+  bool channels_last_ = true;
 };
+
+// Folder in -> folder out: every image under `input_dir` (recursively, sub-folders mirrored) is
+// stylised into `output_dir` (created). Outputs keep the input's stem; `extension` (".png",
+// ".jpg", ...) forces a format, empty keeps the input's when it is writable (.jpg/.jpeg/.png/.webp)
+// and uses .png otherwise. A file that fails (not an image, too large) is reported in `failures`
+// and the rest continue. progress(done, total, current file) before each file and at the end.
+struct FolderResult {
+  int processed = 0;
+  std::vector<std::string> outputs;                           // written files
+  std::vector<std::pair<std::string, std::string>> failures;  // file, error message
+  double seconds = 0;
+};
+FolderResult stylize_folder(FastStylizer& stylizer, const std::string& input_dir,
+                            const std::string& output_dir, const FastOptions& options,
+                            const std::function<void(int, int, const std::string&)>& progress = {},
+                            const std::atomic<bool>* cancel = nullptr,
+                            const std::string& extension = "");
 
 // Models found in the model directories (default: $PASTICHE_MODELS_DIR, then the project's
 // models/ directory); later directories do not shadow earlier ones.
 std::vector<std::string> default_model_dirs();
 std::vector<FastModelInfo> list_fast_models(const std::vector<std::string>& dirs);
 // Resolves a name (file stem) or a path to a model file; NotFoundError listing the names otherwise.
-std::string resolve_fast_model(const std::string& name_or_path, const std::vector<std::string>& dirs);
+std::string resolve_fast_model(const std::string& name_or_path,
+                               const std::vector<std::string>& dirs);
 
 }  // namespace pastiche

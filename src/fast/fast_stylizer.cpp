@@ -1,0 +1,198 @@
+#include "fast/fast_stylizer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include "common/error.h"
+#include "fast/model_file.h"
+#include "fast/tiled.h"
+#include "image/image_io.h"
+#include "image/postprocess.h"
+
+namespace pastiche {
+
+namespace fs = std::filesystem;
+
+void FastOptions::validate() const {
+  if (size != 0 && (size < 16 || size > 16384))
+    throw InputError("size must be 0 (keep the input's size) or in 16..16384 (got " +
+                     std::to_string(size) + ")");
+  if (!(blend >= 0.0 && blend <= 1.0))
+    throw InputError("blend must be in [0, 1] (got " + std::to_string(blend) + ")");
+  if (tile != 0 && (tile < 128 || tile > 8192))
+    throw InputError("tile must be 0 (automatic) or in 128..8192 (got " + std::to_string(tile) +
+                     ")");
+  for (const auto& [name, w] : style_mix) {
+    if (!(w >= 0.0))
+      throw InputError("style-mix weight for '" + name + "' must be >= 0 (got " +
+                       std::to_string(w) + ")");
+  }
+}
+
+FastStylizer::FastStylizer(const std::string& model_path, torch::Device device)
+    : model_(std::make_unique<FastModel>(load_fast_model(model_path))),
+      device_(device),
+      info_(read_fast_model_info(model_path)) {
+  auto& net = model_->net();
+  net->to(device_);
+  net->eval();
+  for (auto& p : net->parameters()) p.set_requires_grad(false);
+  // Channels-last convolutions are faster with oneDNN on this CPU (bench/RESULTS.md).
+  channels_last_ = device_.is_cpu();
+  if (channels_last_) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : net->parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
+}
+
+FastStylizer::~FastStylizer() = default;
+
+const FastModelInfo& FastStylizer::info() const {
+  return info_;
+}
+
+cv::Mat FastStylizer::stylize(const cv::Mat& content_bgr, const FastOptions& options,
+                              const std::function<void(int, int)>& progress,
+                              const std::atomic<bool>* cancel) {
+  options.validate();
+  if (content_bgr.empty() || content_bgr.type() != CV_8UC3)
+    throw InputError("content image must be a non-empty 8-bit colour image");
+  const cv::Mat input = options.size > 0 ? resize_longest(content_bgr, options.size) : content_bgr;
+  const auto style = model_->style_weights(options.style_mix).to(device_);
+  if (cancel && cancel->load()) throw Cancelled();
+
+  c10::InferenceMode inference;
+  auto& net = model_->net();
+  const int64_t pixels = static_cast<int64_t>(input.cols) * input.rows;
+  const bool tiled = options.tile > 0 ? std::max(input.cols, input.rows) > options.tile
+                                      : pixels > kUntiledMaxPixels;
+  cv::Mat out;
+  if (tiled) {
+    TileSettings settings;
+    if (options.tile > 0) settings.tile = options.tile;
+    spdlog::debug("tiled inference: {}x{} in tiles of {} px", input.cols, input.rows,
+                  settings.tile);
+    out = run_network_tiled(net, input, style, settings, channels_last_, progress, cancel);
+  } else {
+    out = run_network(net, input, style, channels_last_);
+    if (progress) progress(1, 1);
+  }
+  if (options.original_colors) out = preserve_original_colors(out, input);
+  if (options.blend < 1.0) out = blend_with_original(out, input, options.blend);
+  return out;
+}
+
+namespace {
+
+bool is_image_file(const fs::path& p) {
+  auto ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  static const std::set<std::string> kExtensions = {".jpg", ".jpeg", ".png", ".webp",
+                                                    ".bmp", ".tif",  ".tiff"};
+  return kExtensions.count(ext) > 0;
+}
+
+std::string output_extension(const fs::path& input, const std::string& forced) {
+  if (!forced.empty()) return forced[0] == '.' ? forced : "." + forced;
+  auto ext = input.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  if (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp") return ext;
+  return ".png";
+}
+
+}  // namespace
+
+FolderResult stylize_folder(FastStylizer& stylizer, const std::string& input_dir,
+                            const std::string& output_dir, const FastOptions& options,
+                            const std::function<void(int, int, const std::string&)>& progress,
+                            const std::atomic<bool>* cancel, const std::string& extension) {
+  options.validate();
+  if (!fs::is_directory(input_dir))
+    throw InputError("input folder '" + input_dir + "' does not exist or is not a folder");
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::recursive_directory_iterator(input_dir)) {
+    if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) throw InputError("no images (.jpg, .png, .webp, ...) in '" + input_dir + "'");
+  const auto start = std::chrono::steady_clock::now();
+  FolderResult result;
+  const int total = static_cast<int>(files.size());
+  for (int i = 0; i < total; ++i) {
+    if (cancel && cancel->load()) throw Cancelled();
+    const auto& file = files[static_cast<size_t>(i)];
+    if (progress) progress(i, total, file.string());
+    auto relative = fs::relative(file, input_dir);
+    auto out = fs::path(output_dir) / relative;
+    out.replace_extension(output_extension(file, extension));
+    try {
+      fs::create_directories(out.parent_path());
+      save_image(stylizer.stylize(load_image(file.string()), options, {}, cancel), out.string());
+      result.outputs.push_back(out.string());
+      ++result.processed;
+    } catch (const InputError& e) {
+      result.failures.emplace_back(file.string(), e.what());
+      spdlog::warn("skipped {}: {}", file.string(), e.what());
+    }
+  }
+  if (progress) progress(total, total, "");
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+std::vector<std::string> default_model_dirs() {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("PASTICHE_MODELS_DIR"); env && *env) dirs.emplace_back(env);
+  dirs.emplace_back(std::string(PASTICHE_SOURCE_DIR) + "/models");
+  return dirs;
+}
+
+std::vector<FastModelInfo> list_fast_models(const std::vector<std::string>& dirs) {
+  std::vector<FastModelInfo> models;
+  std::set<std::string> seen;
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (entry.is_regular_file() && entry.path().extension() == ".safetensors")
+        files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+      if (seen.count(file.stem().string())) continue;
+      try {
+        models.push_back(read_fast_model_info(file.string()));
+        seen.insert(file.stem().string());
+      } catch (const std::exception& e) {
+        spdlog::debug("not a fast model: {} ({})", file.string(), e.what());
+      }
+    }
+  }
+  return models;
+}
+
+std::string resolve_fast_model(const std::string& name_or_path,
+                               const std::vector<std::string>& dirs) {
+  std::error_code ec;
+  if (fs::is_regular_file(name_or_path, ec)) return name_or_path;
+  const auto models = list_fast_models(dirs);
+  std::string names;
+  for (const auto& m : models) {
+    if (m.name == name_or_path) return m.path;
+    names += (names.empty() ? "" : ", ") + m.name;
+  }
+  std::string searched;
+  for (const auto& d : dirs) searched += (searched.empty() ? "" : ", ") + d;
+  throw NotFoundError("model '" + name_or_path + "' not found (available: " +
+                      (names.empty() ? std::string("none") : names) + "; searched " + searched +
+                      "); give a model file path or set PASTICHE_MODELS_DIR");
+}
+
+}  // namespace pastiche

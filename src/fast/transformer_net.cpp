@@ -1,0 +1,157 @@
+#include "fast/transformer_net.h"
+
+#include "common/error.h"
+
+namespace pastiche {
+
+namespace F = torch::nn::functional;
+
+void TransformerNetOptions::validate() const {
+  if (width < 1 || width > 256)
+    throw InputError("network width must be in 1..256 (got " + std::to_string(width) + ")");
+  if (res_blocks < 0 || res_blocks > 32)
+    throw InputError("residual blocks must be in 0..32 (got " + std::to_string(res_blocks) + ")");
+  if (styles < 1 || styles > 256)
+    throw InputError("styles must be in 1..256 (got " + std::to_string(styles) + ")");
+}
+
+nlohmann::json TransformerNetOptions::to_json() const {
+  return {{"width", width}, {"res_blocks", res_blocks}, {"styles", styles}};
+}
+
+TransformerNetOptions TransformerNetOptions::from_json(const nlohmann::json& j) {
+  TransformerNetOptions o;
+  try {
+    o.width = j.at("width").get<int64_t>();
+    o.res_blocks = j.at("res_blocks").get<int64_t>();
+    o.styles = j.at("styles").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(std::string("network shape is malformed: ") + e.what());
+  }
+  o.validate();
+  return o;
+}
+
+ConvLayerImpl::ConvLayerImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride)
+    : pad(register_module("pad", torch::nn::ReflectionPad2d(kernel / 2))),
+      conv(register_module(
+          "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride)))) {}
+
+torch::Tensor ConvLayerImpl::forward(const torch::Tensor& x) {
+  return conv(pad(x));
+}
+
+UpsampleConvLayerImpl::UpsampleConvLayerImpl(int64_t in, int64_t out, int64_t kernel)
+    : conv(register_module("conv", ConvLayer(in, out, kernel))) {}
+
+torch::Tensor UpsampleConvLayerImpl::forward(const torch::Tensor& x) {
+  return conv(torch::upsample_nearest2d(x, {x.size(2) * 2, x.size(3) * 2}));
+}
+
+ConditionalInstanceNormImpl::ConditionalInstanceNormImpl(int64_t channels, int64_t styles)
+    : gamma(register_parameter("gamma", torch::ones({styles, channels}))),
+      beta(register_parameter("beta", torch::zeros({styles, channels}))) {}
+
+torch::Tensor ConditionalInstanceNormImpl::forward(const torch::Tensor& x,
+                                                   const torch::Tensor& style, NormStats* stats) {
+  const int64_t c = x.size(1);
+  torch::Tensor mean, var;
+  if (stats && stats->mode == NormStats::Mode::replay) {
+    if (stats->next >= stats->mean.size())
+      throw std::logic_error("instance-norm statistics exhausted (network changed?)");
+    mean = stats->mean[stats->next];
+    var = stats->var[stats->next];
+    ++stats->next;
+  } else {
+    std::tie(var, mean) = torch::var_mean(x, {2, 3}, /*unbiased=*/false, /*keepdim=*/true);
+    if (stats) {
+      stats->mean.push_back(mean.detach());
+      stats->var.push_back(var.detach());
+    }
+  }
+  // Mixed per-style affine parameters: [N or 1, C].
+  const auto g = style.matmul(gamma).reshape({-1, c, 1, 1});
+  const auto b = style.matmul(beta).reshape({-1, c, 1, 1});
+  // y = (x - mean) / sqrt(var + eps) * g + b, folded into one multiply-add over x.
+  const auto scale = g * torch::rsqrt(var + kEps);
+  const auto shift = b - mean * scale;
+  return torch::addcmul(shift, x, scale);
+}
+
+ResidualBlockImpl::ResidualBlockImpl(int64_t channels, int64_t styles)
+    : conv1(register_module("conv1", ConvLayer(channels, channels, 3))),
+      conv2(register_module("conv2", ConvLayer(channels, channels, 3))),
+      in1(register_module("in1", ConditionalInstanceNorm(channels, styles))),
+      in2(register_module("in2", ConditionalInstanceNorm(channels, styles))) {}
+
+torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& style,
+                                         NormStats* stats) {
+  auto y = torch::relu(in1(conv1(x), style, stats));
+  return x + in2(conv2(y), style, stats);
+}
+
+TransformerNetImpl::TransformerNetImpl(const TransformerNetOptions& options) : options_(options) {
+  options_.validate();
+  const int64_t w = options_.width, s = options_.styles;
+  conv1 = register_module("conv1", ConvLayer(3, w, 9));
+  in1 = register_module("in1", ConditionalInstanceNorm(w, s));
+  conv2 = register_module("conv2", ConvLayer(w, 2 * w, 3, 2));
+  in2 = register_module("in2", ConditionalInstanceNorm(2 * w, s));
+  conv3 = register_module("conv3", ConvLayer(2 * w, 4 * w, 3, 2));
+  in3 = register_module("in3", ConditionalInstanceNorm(4 * w, s));
+  res = register_module("res", torch::nn::ModuleList());
+  for (int64_t i = 0; i < options_.res_blocks; ++i) res->push_back(ResidualBlock(4 * w, s));
+  up1 = register_module("up1", UpsampleConvLayer(4 * w, 2 * w, 3));
+  in4 = register_module("in4", ConditionalInstanceNorm(2 * w, s));
+  up2 = register_module("up2", UpsampleConvLayer(2 * w, w, 3));
+  in5 = register_module("in5", ConditionalInstanceNorm(w, s));
+  conv_out = register_module("conv_out", ConvLayer(w, 3, 9));
+}
+
+torch::Tensor TransformerNetImpl::body(const torch::Tensor& x, const torch::Tensor& style,
+                                       NormStats* stats) {
+  auto y = torch::relu(in1(conv1(x), style, stats));
+  y = torch::relu(in2(conv2(y), style, stats));
+  y = torch::relu(in3(conv3(y), style, stats));
+  for (const auto& block : *res) y = block->as<ResidualBlock>()->forward(y, style, stats);
+  y = torch::relu(in4(up1(y), style, stats));
+  y = torch::relu(in5(up2(y), style, stats));
+  return torch::sigmoid(conv_out(y));
+}
+
+torch::Tensor TransformerNetImpl::forward(const torch::Tensor& x, const torch::Tensor& style,
+                                          NormStats* stats) {
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == 3, "TransformerNet expects [N, 3, H, W], got ",
+              x.sizes());
+  auto weights = style.defined() ? style.to(x.dtype()) : style_vector(0).to(x.device());
+  TORCH_CHECK(weights.size(-1) == options_.styles, "style weights have ", weights.size(-1),
+              " entries, the network has ", options_.styles, " styles");
+  // Pad bottom/right to a multiple of the stride (at least 8 px so the 9x9 reflection fits).
+  const int64_t h = x.size(2), w = x.size(3);
+  auto padded_size = [](int64_t n) {
+    return std::max<int64_t>(
+        8, (n + kTransformerStride - 1) / kTransformerStride * kTransformerStride);
+  };
+  const int64_t pad_h = padded_size(h) - h, pad_w = padded_size(w) - w;
+  if (pad_h == 0 && pad_w == 0) return body(x, weights, stats);
+  const bool reflect = pad_h < h && pad_w < w;
+  F::PadFuncOptions::mode_t mode = torch::kReplicate;
+  if (reflect) mode = torch::kReflect;
+  auto padded = F::pad(x, F::PadFuncOptions({0, pad_w, 0, pad_h}).mode(mode));
+  return body(padded, weights, stats).slice(2, 0, h).slice(3, 0, w);
+}
+
+torch::Tensor TransformerNetImpl::style_vector(int64_t index) const {
+  TORCH_CHECK(index >= 0 && index < options_.styles, "style index out of range");
+  auto v = torch::zeros({options_.styles});
+  v[index] = 1.0;
+  return v;
+}
+
+int64_t TransformerNetImpl::parameter_count() const {
+  int64_t n = 0;
+  for (const auto& p : parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace pastiche

@@ -1,0 +1,35 @@
+// Stylising a video frame by frame through OpenCV (VideoCapture -> FastStylizer -> VideoWriter),
+// keeping the frame rate and frame size. Audio is not copied.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "fast/fast_stylizer.h"
+
+namespace pastiche {
+
+struct VideoOptions {
+  FastOptions frame;      // per-frame options; frame.size = processing size (0 = native)
+  double smooth = 0.0;    // temporal smoothing: out = (1-a)·stylised + a·previous out, a in [0,1)
+  std::string codec;      // FourCC; empty = from the output extension (.mp4 mp4v, .avi MJPG)
+  int max_frames = 0;     // stop after this many frames (0 = all)
+  void validate() const;  // throws InputError naming the field
+};
+
+struct VideoResult {
+  int frames = 0;
+  double fps = 0;  // of the input, kept in the output
+  int width = 0, height = 0;
+  double seconds = 0;
+  double frames_per_second = 0;  // processing speed
+  std::string codec;
+};
+
+// progress(done_frames, total_frames); total is 0 when the container does not say.
+VideoResult stylize_video(FastStylizer& stylizer, const std::string& input,
+                          const std::string& output, const VideoOptions& options,
+                          const std::function<void(int, int)>& progress = {},
+                          const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace pastiche
