@@ -1,5 +1,6 @@
 // `pastiche serve`: the HTTP service (API + web UI). SIGINT/SIGTERM stop it gracefully: new
 // requests are refused, running jobs are interrupted and queued for the next start.
+#include <semaphore.h>
 #include <signal.h>
 
 #include <thread>
@@ -11,24 +12,31 @@ namespace pastiche::cli {
 
 namespace {
 
+sem_t stop_requested;
+
+extern "C" void on_stop_signal(int) {
+  sem_post(&stop_requested);
+}  // async-signal-safe
+
 void run_serve(const service::ServerConfig& config) {
-  // Block the stop signals in every thread; one thread waits for them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Threads LibTorch started earlier do not block signals, so handle them (not sigwait): the
+  // handler only posts a semaphore; a thread waits on it and stops the server.
+  sem_init(&stop_requested, 0, 0);
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
 
   service::Server server(config);
   server.start();
   std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
+    while (sem_wait(&stop_requested) != 0) {
+    }
     server.stop();
   });
   server.wait();
-  // Wake the waiter if the server stopped for another reason (it never does today).
-  pthread_kill(waiter.native_handle(), SIGTERM);
+  sem_post(&stop_requested);  // wakes the waiter if the server stopped for another reason
   waiter.join();
 }
 
@@ -92,6 +100,8 @@ const bool registered = register_command(60, [](CLI::App& app) {
   cmd->add_option("--admin-key", config->admin_key,
                   "Secret for the X-Admin-Key header (default: $PASTICHE_ADMIN_KEY; none = off)")
       ->envname("PASTICHE_ADMIN_KEY");
+  cmd->add_flag("--trust-proxy", config->trust_proxy,
+                "Rate-limit by X-Forwarded-For (only behind a reverse proxy you run)");
   cmd->add_option("--preview-every", config->preview_every, "Gatys iterations between previews")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();

@@ -252,6 +252,8 @@ JobRequest parse_job_request(const FormFields& raw, const RequestLimits& limits)
     }
     if (r.style_mix.size() != r.styles.size()) fail("style_mix", "names a style not in 'style'");
   }
+  // The coarsest level cannot be larger than the output: small outputs get fewer levels.
+  if (g.min_scale_size > g.size) g.min_scale_size = g.size;
   g.validate();
   return r;
 }

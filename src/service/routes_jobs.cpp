@@ -22,6 +22,10 @@ RequestLimits request_limits(const ServerConfig& config) {
 
 // Style ids -> catalog entries, checked against the method. Returns the titles joined.
 std::string check_styles(Context& ctx, const Call& c, const JobRequest& r) {
+  if (r.method == "gatys" && !ctx.engines.vgg) {
+    throw InputError("method: gatys is not available on this server: " +
+                     ctx.engines.gatys_unavailable_reason);
+  }
   std::string titles;
   for (const auto& id : r.styles) {
     auto style = ctx.styles.find(id, c.client, c.admin);

@@ -194,7 +194,15 @@ void Server::start() {
       return httplib::Server::HandlerResponse::Unhandled;
     double retry = 0;
     std::string key = client_key(req);
-    bool ok = m.ip_limiter.allow("ip:" + req.remote_addr, &retry) &&
+    std::string ip = req.remote_addr;
+    if (m.config.trust_proxy && req.has_header("X-Forwarded-For")) {
+      // nginx appends the address it saw: the last entry is the one to trust.
+      std::string fwd = req.get_header_value("X-Forwarded-For");
+      auto comma = fwd.rfind(',');
+      ip = fwd.substr(comma == std::string::npos ? 0 : comma + 1);
+      ip.erase(0, ip.find_first_not_of(' '));
+    }
+    bool ok = m.ip_limiter.allow("ip:" + ip, &retry) &&
               (key.empty() || m.client_limiter.allow(key, &retry));
     if (!ok) {
       m.metrics.rate_limited();

@@ -31,7 +31,8 @@ struct ServerConfig {
   int64_t max_disk_bytes = 2048LL * 1024 * 1024;  // 0 = no quota
   double rate_limit = 20;                         // requests per second per client; 0 = off
   double rate_burst = 60;
-  std::string admin_key;  // empty = no admin access
+  std::string admin_key;     // empty = no admin access
+  bool trust_proxy = false;  // rate-limit by X-Forwarded-For (behind nginx)
   bool log_console = true;
   std::string log_level = "info";
 };

@@ -1,0 +1,214 @@
+// Shared set-up for the service tests: a data directory, a tiny synthetic VGG, a tiny fast model,
+// one painting for the Gatys method, a server on a loopback port, and HTTP helpers.
+#pragma once
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/fixtures.h"
+#include "fast/model_file.h"
+#include "fast/transformer_net.h"
+#include "image/image_io.h"
+#include "service/server.h"
+
+namespace pastiche::testing {
+
+using nlohmann::json;
+
+inline std::string to_string_bytes(const std::vector<uint8_t>& v) {
+  return std::string(v.begin(), v.end());
+}
+
+inline std::string png_of(const cv::Mat& m) {
+  return to_string_bytes(encode_image(m, "png"));
+}
+
+// Files every service test needs, created once per test in a temporary directory.
+struct ServiceFiles {
+  TempDir dir;
+  std::string data_dir, models_dir, styles_dir, vgg_path;
+
+  ServiceFiles() {
+    namespace fs = std::filesystem;
+    data_dir = dir.file("data");
+    models_dir = dir.file("models");
+    styles_dir = dir.file("styles");
+    fs::create_directories(models_dir);
+    fs::create_directories(styles_dir);
+    vgg_path = write_synthetic_vgg(dir.file("vgg.safetensors"), WeightConvention::torchvision, 2);
+    write_fast_model(models_dir + "/tiny.safetensors", 1, "tiny");
+    write_fast_model(models_dir + "/duo.safetensors", 2, "duo");
+    save_image(synthetic_style_image(64, 64), styles_dir + "/stripes.png");
+    std::ofstream(styles_dir + "/stripes.json")
+        << R"({"title": "Stripes", "artist": "Synthetic", "description": "Test painting."})";
+  }
+
+  static void write_fast_model(const std::string& path, int styles, const std::string& name) {
+    torch::manual_seed(1);
+    TransformerNetOptions net_options{4, 0, styles};
+    FastModelMeta meta;
+    meta.network = net_options;
+    for (int i = 0; i < styles; ++i) {
+      StyleMeta s;
+      s.name = styles == 1 ? name : name + "_" + std::to_string(i);
+      s.title = "Tiny " + std::to_string(i);
+      s.artist = "Test";
+      s.description = "A tiny model for tests.";
+      meta.styles.push_back(s);
+    }
+    save_fast_model(path, FastModel(TransformerNet(net_options), meta));
+  }
+
+  service::ServerConfig config() const {
+    service::ServerConfig c;
+    c.host = "127.0.0.1";
+    c.port = 0;
+    c.data_dir = data_dir;
+    c.styles_dir = styles_dir;
+    c.model_dirs = {models_dir};
+    c.vgg_path = vgg_path;
+    c.web_dir = dir.file("no-web");
+    c.device = "cpu";
+    c.threads = 1;
+    c.log_console = false;
+    c.rate_limit = 0;
+    c.http_threads = 16;
+    c.preview_every = 2;
+    return c;
+  }
+};
+
+inline httplib::Headers client_headers(const std::string& token) {
+  return {{"X-Client-Token", token}};
+}
+
+// A response that is safe to use when the request failed (status -1, the error in body).
+struct Reply {
+  int status = -1;
+  std::string body;
+  httplib::Headers headers;
+  Reply() = default;
+  Reply(const httplib::Result& r) {  // NOLINT: implicit on purpose
+    if (r) {
+      status = r->status;
+      body = r->body;
+      headers = r->headers;
+    } else {
+      body = "request failed: " + httplib::to_string(r.error());
+      ADD_FAILURE() << body;
+    }
+  }
+  explicit operator bool() const { return status >= 0; }
+  const Reply* operator->() const { return this; }
+  std::string get_header_value(const std::string& key) const {
+    auto it = headers.find(key);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+inline json parse_json(const Reply& r) {
+  if (!r) return json();
+  auto j = json::parse(r->body, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r->body.substr(0, 200);
+  return j;
+}
+
+inline httplib::MultipartFormDataItems job_form(
+    const std::vector<std::pair<std::string, std::string>>& fields, const std::string& content_png,
+    const std::string& file_field = "content") {
+  httplib::MultipartFormDataItems items;
+  for (const auto& [k, v] : fields) items.push_back({k, v, "", ""});
+  if (!content_png.empty()) items.push_back({file_field, content_png, "photo.png", "image/png"});
+  return items;
+}
+
+// A client talking to a server on the loopback interface.
+struct Api {
+  httplib::Client http;
+  std::string token;
+
+  Api(int port, std::string token_) : http("127.0.0.1", port), token(std::move(token_)) {
+    http.set_read_timeout(60);
+    http.set_connection_timeout(5);
+  }
+
+  Reply get(const std::string& path) { return http.Get(path.c_str(), client_headers(token)); }
+  Reply del(const std::string& path) { return http.Delete(path.c_str(), client_headers(token)); }
+  Reply post(const std::string& path, const httplib::MultipartFormDataItems& items) {
+    return http.Post(path.c_str(), client_headers(token), items);
+  }
+
+  // Submits a job and returns its id (fails the test unless 202).
+  std::string submit(const std::vector<std::pair<std::string, std::string>>& fields,
+                     const std::string& content_png) {
+    auto r = post("/api/jobs", job_form(fields, content_png));
+    EXPECT_TRUE(r);
+    if (!r) return {};
+    EXPECT_EQ(r->status, 202) << r->body;
+    auto j = json::parse(r->body, nullptr, false);
+    return j.is_object() ? j.value("id", "") : "";
+  }
+
+  json job(const std::string& id) { return parse_json(get("/api/jobs/" + id)); }
+
+  // Polls until `pred(job)` holds or the deadline passes; returns the last job JSON.
+  json wait_until(const std::string& id, const std::function<bool(const json&)>& pred,
+                  std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    json j;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto r = http.Get(("/api/jobs/" + id).c_str(), client_headers(token));
+      if (r && r->status == 200) {
+        j = json::parse(r->body);
+        if (pred(j)) return j;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling interval
+    }
+    ADD_FAILURE() << "timed out waiting for job " << id << "; last: " << j.dump();
+    return j;
+  }
+
+  json wait_finished(const std::string& id,
+                     std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    return wait_until(
+        id,
+        [](const json& j) {
+          auto s = j.value("status", "");
+          return s == "done" || s == "failed" || s == "cancelled";
+        },
+        timeout);
+  }
+
+  json wait_running(const std::string& id) {
+    return wait_until(id, [](const json& j) {
+      return j.value("status", "") == "running" && j["progress"].is_object() &&
+             j["progress"].value("iteration", 0) > 0;
+    });
+  }
+};
+
+// A server running on a free loopback port for the duration of a test.
+struct RunningServer {
+  std::unique_ptr<service::Server> server;
+  explicit RunningServer(const service::ServerConfig& config)
+      : server(std::make_unique<service::Server>(config)) {
+    server->start();
+  }
+  int port() const { return server->port(); }
+};
+
+inline cv::Mat test_photo(int w = 80, int h = 60) {
+  return synthetic_content_image(w, h);
+}
+
+}  // namespace pastiche::testing
