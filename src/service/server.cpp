@@ -187,6 +187,7 @@ void Server::start() {
   http.set_write_timeout(30);
   http.set_keep_alive_timeout(10);
   http.set_keep_alive_max_count(1000);
+  http.set_tcp_nodelay(true);  // small JSON replies must not wait for delayed ACKs (40 ms)
 
   http.set_pre_routing_handler([&m](const httplib::Request& req, httplib::Response& res) {
     request_start = std::chrono::steady_clock::now();
