@@ -145,38 +145,44 @@ void handle_events(Context& ctx, Call& c) {
   c.res.set_header("X-Accel-Buffering", "no");  // nginx: do not buffer the stream
   c.res.set_chunked_content_provider("text/event-stream", [&ctx, stream, id](
                                                               size_t, httplib::DataSink& sink) {
-    auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
-    if (!stream->started) {
-      stream->started = true;
-      auto job = ctx.jobs.get(id);
-      if (!job) {
-        sink.done();
+    try {
+      auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
+      if (!stream->started) {
+        stream->started = true;
+        auto job = ctx.jobs.get(id);
+        if (!job) {
+          sink.done();
+          return true;
+        }
+        if (is_finished(job->status)) {
+          bool ok =
+              write(sse_event(to_string(job->status), job_json(*job, 0, std::nullopt).dump()));
+          sink.done();
+          return ok;
+        }
+        // The status event is the job as it is now; later ones come from the channel.
+        {
+          std::lock_guard lock(stream->channel->mutex);
+          stream->sub.status_seen = stream->channel->status_seq;
+        }
+        if (!write(sse_event(
+                "status",
+                job_json(*job, ctx.runner.position(id), ctx.runner.live_progress(id)).dump()))) {
+          return false;
+        }
         return true;
       }
-      if (is_finished(job->status)) {
-        bool ok = write(sse_event(to_string(job->status), job_json(*job, 0, std::nullopt).dump()));
-        sink.done();
-        return ok;
-      }
-      // The status event is the job as it is now; later ones come from the channel.
-      {
-        std::lock_guard lock(stream->channel->mutex);
-        stream->sub.status_seen = stream->channel->status_seq;
-      }
-      if (!write(sse_event(
-              "status",
-              job_json(*job, ctx.runner.position(id), ctx.runner.live_progress(id)).dump()))) {
-        return false;
-      }
+      bool finished = false;
+      std::string text = next_events(ctx.events, *stream->channel, stream->sub,
+                                     std::chrono::seconds(15), finished);
+      if (text.empty() && !finished) text = ": keep-alive\n\n";
+      if (!text.empty() && !write(text)) return false;
+      if (finished) sink.done();
       return true;
+    } catch (const std::exception& e) {  // never let an exception escape into httplib
+      ctx.log->error("event stream of job {}: {}", id, e.what());
+      return false;
     }
-    bool finished = false;
-    std::string text =
-        next_events(ctx.events, *stream->channel, stream->sub, std::chrono::seconds(15), finished);
-    if (text.empty() && !finished) text = ": keep-alive\n\n";
-    if (!text.empty() && !write(text)) return false;
-    if (finished) sink.done();
-    return true;
   });
 }
 
