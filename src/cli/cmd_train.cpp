@@ -18,6 +18,7 @@ struct TrainArgs {
   TrainOptions options;
   std::vector<std::string> styles, names, titles, artists, descriptions;
   std::string style_layers, content_layers, style_layer_weights;
+  std::string precision = "auto";
   bool light = false;
   int threads = 0;
   bool json = false;
@@ -48,6 +49,7 @@ void run(TrainArgs& args, CLI::App* cmd) {
     if (!cmd->count("--width")) o.width = TransformerNetOptions::light().width;
     if (!cmd->count("--res-blocks")) o.res_blocks = TransformerNetOptions::light().res_blocks;
   }
+  o.precision = parse_precision(args.precision);
   o.vgg = resolve_vgg_path(o.vgg);
   o.validate();
   const int threads = configure_threads(args.threads);
@@ -136,6 +138,10 @@ const bool registered = register_command(20, [](CLI::App& app) {
   cmd->add_option("--width", o.width, "Network width (paper 32)")->capture_default_str();
   cmd->add_option("--res-blocks", o.res_blocks, "Residual blocks (paper 5)")->capture_default_str();
   cmd->add_flag("--light", args->light, "Lighter CPU variant: width 16, 3 residual blocks");
+  cmd->add_option("--precision", args->precision,
+                  "Loss-network convolutions: auto (bf16 where the CPU has native bf16), fp32, "
+                  "bf16")
+      ->capture_default_str();
   cmd->add_flag("--fp16", o.fp16, "Store the model as float16 (half the size)");
   cmd->add_option("--checkpoint-every", o.checkpoint_every,
                   "Iterations between checkpoints and previews (0 = only at the end)")

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/runtime.h"
 #include "fast/model_file.h"
 #include "gatys/gatys_engine.h"
 #include "gatys/losses.h"
@@ -144,6 +145,7 @@ struct TrainStepper::State {
   std::string note;
   TransformerNet net{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer;
+  torch::ScalarType compute = torch::kFloat;  // VGG convolutions
 
   explicit State(const TrainOptions& o) : options(o) {
     options.validate();
@@ -169,6 +171,10 @@ struct TrainStepper::State {
                        join(style_layers) + ")");
     all_layers = union_of(style_layers, content_layers);
 
+    const bool bf16 =
+        options.precision == Precision::bf16 ||
+        (options.precision == Precision::automatic && device.is_cpu() && cpu_has_native_bf16());
+    compute = bf16 ? torch::kBFloat16 : torch::kFloat;
     const int style_side = options.style_size > 0 ? options.style_size : options.size;
     torch::NoGradGuard no_grad;
     for (const auto& spec : options.styles) {
@@ -181,7 +187,7 @@ struct TrainStepper::State {
       style_images.push_back(image);
       auto x = to_memory_format(image_to_tensor(resize_longest(image, style_side), device),
                                 options.channels_last);
-      auto features = vgg->forward(x, style_layers);
+      auto features = vgg->forward(x, style_layers);  // targets in fp32
       std::map<std::string, torch::Tensor> grams;
       for (const auto& layer : style_layers) grams[layer] = gram_matrix(features.at(layer));
       style_grams.push_back(std::move(grams));
@@ -209,11 +215,11 @@ struct TrainStepper::State {
     std::map<std::string, torch::Tensor> content_targets;
     {
       torch::NoGradGuard no_grad;
-      content_targets = vgg->forward(x, content_layers);
+      content_targets = vgg->forward(x, content_layers, compute);
     }
     optimizer->zero_grad();
     const auto y = net->forward(x, net->style_vector(style_index).to(device));
-    const auto features = vgg->forward(y, all_layers);
+    const auto features = vgg->forward(y, all_layers, compute);
     const auto lc =
         content_loss(features, content_targets, content_layers) * options.content_weight;
     const auto ls = style_loss(features, style_grams[static_cast<size_t>(style_index)],
@@ -372,6 +378,7 @@ FastModelMeta describe(const TrainStepper::State& s, const TrainOptions& o) {
                    {"batch", o.batch},
                    {"learning_rate", o.learning_rate},
                    {"optimizer", "adam"},
+                   {"loss_network_precision", s.compute == torch::kBFloat16 ? "bf16" : "fp32"},
                    {"seed", o.seed},
                    {"dataset", fs::path(o.dataset).filename().string()}};
   return meta;

@@ -1,0 +1,228 @@
+// Fast style transfer benchmarks, comparable with ../shared/peers/peer_fast.py:
+//   fast_bench --mode infer [--sizes 256,512,1024] [--runs 5] [--warmup 1] [--width 32]
+//              [--res-blocks 5] [--layout channels-last|contiguous] [--threads 2]
+//   fast_bench --mode train [--size 256] [--batch 4] [--runs 5] --vgg FILE [--width 16 ...]
+//   fast_bench --mode video [--video-width 640] [--video-height 360] [--frames 30]
+// Prints one JSON line on stdout (median/min/max ms, GFLOP and GFLOP/s). Inference: batch 1,
+// InferenceMode, random init (timing does not depend on the weights). Training: prebuilt random
+// batch, the project's trainer step (VGG losses at the default layers, Adam).
+#include <torch/torch.h>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/runtime.h"
+#include "fast/fast_stylizer.h"
+#include "fast/model_file.h"
+#include "fast/tiled.h"
+#include "fast/trainer.h"
+#include "fast/transformer_net.h"
+#include "vgg/vgg.h"
+
+using namespace pastiche;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  std::string mode = "infer";
+  std::vector<int> sizes{256, 512, 1024};
+  int runs = 5, warmup = 1, threads = 2;
+  int64_t width = 32, res_blocks = 5;
+  bool channels_last = true;
+  int size = 256, batch = 4;
+  std::string vgg;
+  int video_width = 640, video_height = 360, frames = 30;
+};
+
+Args parse(int argc, char** argv) {
+  Args a;
+  std::map<std::string, std::string> kv;
+  for (int i = 1; i + 1 < argc; i += 2) kv[argv[i]] = argv[i + 1];
+  auto get = [&](const std::string& k, auto& v) {
+    if (!kv.count(k)) return;
+    std::istringstream in(kv[k]);
+    in >> v;
+  };
+  get("--mode", a.mode);
+  if (kv.count("--sizes")) {
+    a.sizes.clear();
+    std::istringstream in(kv["--sizes"]);
+    std::string item;
+    while (std::getline(in, item, ',')) a.sizes.push_back(std::stoi(item));
+  }
+  get("--runs", a.runs);
+  get("--warmup", a.warmup);
+  get("--threads", a.threads);
+  get("--width", a.width);
+  get("--res-blocks", a.res_blocks);
+  if (kv.count("--layout")) a.channels_last = kv["--layout"] != "contiguous";
+  get("--size", a.size);
+  get("--batch", a.batch);
+  get("--vgg", a.vgg);
+  get("--video-width", a.video_width);
+  get("--video-height", a.video_height);
+  get("--frames", a.frames);
+  return a;
+}
+
+// Multiply-adds x 2 of every convolution of the transform network at h x w (h, w multiples of 4).
+double transformer_gflop(const TransformerNetOptions& o, int64_t h, int64_t w) {
+  const int64_t c = o.width;
+  auto conv = [](int64_t k, int64_t cin, int64_t cout, int64_t hh, int64_t ww) {
+    return 2.0 * k * k * cin * cout * hh * ww;
+  };
+  double f =
+      conv(9, 3, c, h, w) + conv(3, c, 2 * c, h / 2, w / 2) + conv(3, 2 * c, 4 * c, h / 4, w / 4);
+  f += 2.0 * o.res_blocks * conv(3, 4 * c, 4 * c, h / 4, w / 4);
+  f += conv(3, 4 * c, 2 * c, h / 2, w / 2) + conv(3, 2 * c, c, h, w) + conv(9, c, 3, h, w);
+  return f / 1e9;
+}
+
+nlohmann::json stats(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  const double median = ms[ms.size() / 2];
+  double mean = 0;
+  for (double v : ms) mean += v;
+  return {{"median_ms", median},
+          {"min_ms", ms.front()},
+          {"max_ms", ms.back()},
+          {"mean_ms", mean / static_cast<double>(ms.size())},
+          {"runs", ms.size()}};
+}
+
+void prepare(TransformerNet& net, bool channels_last) {
+  net->eval();
+  for (auto& p : net->parameters()) p.set_requires_grad(false);
+  if (channels_last)
+    for (auto& p : net->parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
+nlohmann::json bench_infer(const Args& a) {
+  torch::manual_seed(42);
+  const TransformerNetOptions options{a.width, a.res_blocks, 1};
+  TransformerNet net(options);
+  prepare(net, a.channels_last);
+  nlohmann::json out = nlohmann::json::object();
+  c10::InferenceMode guard;
+  for (int size : a.sizes) {
+    auto x = torch::rand({1, 3, size, size});
+    if (a.channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+    std::vector<double> ms;
+    for (int r = 0; r < a.warmup + a.runs; ++r) {
+      const auto t0 = Clock::now();
+      auto y = net->forward(x);
+      const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      if (r >= a.warmup) ms.push_back(elapsed);
+      std::cerr << "infer " << size << " run " << r << ": " << elapsed << " ms\n";
+    }
+    auto s = stats(ms);
+    const double gflop = transformer_gflop(options, size, size);
+    s["gflop"] = gflop;
+    s["gflop_per_s"] = gflop / (s["median_ms"].get<double>() / 1000.0);
+    s["images_per_s"] = 1000.0 / s["median_ms"].get<double>();
+    out[std::to_string(size)] = s;
+  }
+  return {{"infer", out}, {"parameters", net->parameter_count()}};
+}
+
+nlohmann::json bench_train(const Args& a) {
+  const auto dir = std::filesystem::temp_directory_path() / "pastiche-fast-bench";
+  std::filesystem::create_directories(dir);
+  cv::Mat style(256, 256, CV_8UC3);
+  cv::randu(style, 0, 255);
+  cv::imwrite((dir / "style.png").string(), style);
+  TrainOptions o;
+  o.styles = {StyleSpec{(dir / "style.png").string(), "", "", "", ""}};
+  o.dataset = dir.string();
+  o.output = (dir / "bench.safetensors").string();
+  o.vgg = a.vgg;
+  o.size = a.size;
+  o.batch = a.batch;
+  o.width = a.width;
+  o.res_blocks = a.res_blocks;
+  o.channels_last = a.channels_last;
+  TrainStepper stepper(o);
+  torch::manual_seed(0);
+  const auto batch = torch::rand({a.batch, 3, a.size, a.size});
+  std::vector<double> ms;
+  for (int r = 0; r < a.warmup + a.runs; ++r) {
+    const auto t0 = Clock::now();
+    stepper.step(batch);
+    const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (r >= a.warmup) ms.push_back(elapsed);
+    std::cerr << "train run " << r << ": " << elapsed << " ms\n";
+  }
+  auto s = stats(ms);
+  s["median_s_per_step"] = s["median_ms"].get<double>() / 1000.0;
+  s["images_per_s"] = a.batch * 1000.0 / s["median_ms"].get<double>();
+  return {{"train", s}, {"parameters", stepper.parameters()}, {"vgg", a.vgg}};
+}
+
+nlohmann::json bench_video(const Args& a) {
+  torch::manual_seed(42);
+  const auto dir = std::filesystem::temp_directory_path() / "pastiche-fast-bench";
+  std::filesystem::create_directories(dir);
+  TransformerNet net(TransformerNetOptions{a.width, a.res_blocks, 1});
+  FastModelMeta meta;
+  meta.styles = {StyleMeta{"bench", "", "", "", {}}};
+  const auto model_path = (dir / "video-model.safetensors").string();
+  save_fast_model(model_path, FastModel(net, meta));
+  FastStylizer stylizer(model_path);
+  cv::Mat frame(a.video_height, a.video_width, CV_8UC3);
+  cv::randu(frame, 0, 255);
+  std::vector<double> ms;
+  for (int r = 0; r < a.frames + 1; ++r) {
+    const auto t0 = Clock::now();
+    stylizer.stylize(frame, {});
+    const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (r > 0) ms.push_back(elapsed);
+  }
+  auto s = stats(ms);
+  s["frames_per_s"] = 1000.0 / s["median_ms"].get<double>();
+  return {{"video", s}, {"frame", {a.video_width, a.video_height}}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto args = parse(argc, argv);
+  const int threads = configure_threads(args.threads);
+  nlohmann::json result;
+  if (args.mode == "infer") {
+    result = bench_infer(args);
+  } else if (args.mode == "train") {
+    if (args.vgg.empty()) {
+      std::cerr << "--vgg FILE is required for --mode train\n";
+      return 2;
+    }
+    result = bench_train(args);
+  } else if (args.mode == "video") {
+    result = bench_video(args);
+  } else {
+    std::cerr << "unknown --mode " << args.mode << " (infer, train, video)\n";
+    return 2;
+  }
+  const auto info = device_info();
+  result["impl"] = "pastiche-cpp";
+  result["mode"] = args.mode;
+  result["threads"] = threads;
+  result["network"] = {{"width", args.width}, {"res_blocks", args.res_blocks}};
+  result["layout"] = args.channels_last ? "channels-last" : "contiguous";
+  result["blas"] = info.blas;
+  result["torch_version"] = info.torch_version;
+  result["peak_rss_mb"] = static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0);
+  std::cout << result.dump() << std::endl;
+  return 0;
+}
