@@ -13,6 +13,11 @@
 #                  (tests/e2e/synth-vgg.mjs), which exercise the whole job path in seconds
 #   CHROMIUM_PATH  the browser (default /usr/bin/chromium; Debian package `chromium`)
 #   PASTICHE_SCREENSHOTS  folder for screenshots (default: none unless --update-screenshots)
+#   PASTICHE_E2E_STYLES_DIR  paintings for the server's Gatys styles (default: styles/, else a
+#                  synthetic test pattern)
+#   PASTICHE_E2E_PHOTO  a photo for the screenshot showcase (default: a drawn test picture)
+# Nicer screenshots, e.g.: PASTICHE_VGG=/path/vgg19.safetensors PASTICHE_E2E_STYLES_DIR=/path/paintings
+#   PASTICHE_E2E_PHOTO=/path/photo.jpg scripts/test-e2e.sh --update-screenshots
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -83,17 +88,20 @@ else
   # server gets synthetic ones: a striped test painting, and a fast model trained on it for a
   # few iterations — meaningless pictures, real code paths.
   node tests/e2e/fixtures.mjs "$WORK/fixtures" >/dev/null
-  if ! ls "$ROOT"/styles/*.jpg "$ROOT"/styles/*.png >/dev/null 2>&1; then
+  if [ -n "${PASTICHE_E2E_STYLES_DIR:-}" ]; then
+    SERVE_ARGS+=(--styles-dir "$PASTICHE_E2E_STYLES_DIR")
+  elif ! ls "$ROOT"/styles/*.jpg "$ROOT"/styles/*.png >/dev/null 2>&1; then
     SERVE_ARGS+=(--styles-dir "$WORK/fixtures/styles")
   fi
   if [ -z "${PASTICHE_MODELS_DIR:-}" ] && ! ls "$ROOT"/models/*.safetensors >/dev/null 2>&1; then
-    mkdir -p "$WORK/models"
+    mkdir -p "$WORK/models" "$WORK/train"
     echo "test-e2e: no fast models in models/: training a throw-away one for the tests"
     if "$BIN" train -s "$WORK/fixtures/styles/e2e_stripes.png" --dataset "$WORK/fixtures/photos" \
-         -o "$WORK/models/e2e_stripes.safetensors" --name e2e_stripes \
+         -o "$WORK/train/e2e_stripes.safetensors" --name e2e_stripes \
          --title "Stripes (test pattern)" --artist "Pastiche test suite" \
          --description "A throw-away model trained for a few iterations by the e2e tests." \
          --iterations 2 --size 64 --batch 1 --light --vgg "$PASTICHE_VGG" -q >"$WORK/train.log" 2>&1; then
+      mv "$WORK/train/e2e_stripes.safetensors" "$WORK/models/"
       SERVE_ARGS+=(--models-dir "$WORK/models")
     else
       echo "test-e2e: training the test model failed; fast tests will fail:" >&2

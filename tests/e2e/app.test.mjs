@@ -4,7 +4,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   visitor, close, makePhoto, makePainting, choosePhoto, shot, noHorizontalScroll, waitForDone, GATYS, BASE_URL,
+  SHOTS_DIR,
 } from './lib.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
 
 const GATYS_STEPS = process.env.PASTICHE_E2E_GATYS_STEPS || '20';
 const GATYS_SIZE = process.env.PASTICHE_E2E_GATYS_SIZE || '192';
@@ -319,7 +322,17 @@ test('keyboard: a photo can be chosen and a style picked without a mouse', async
     const fc = await chooser;
     await fc.setFiles({ name: 'k.jpg', mimeType: 'image/jpeg', buffer: await makePhoto(page) });
     await page.waitForSelector('.chosen img');
-    // Arrow keys move between styles in the radio group.
+    // Arrow keys move between styles in the radio group (add an own style if there is one only).
+    if ((await page.$$('input[name="style"]')).length < 2) {
+      const r = await page.request.post('/api/styles', {
+        multipart: { image: { name: 's.png', mimeType: 'image/png', buffer: await makePainting(page) }, title: 'Second' },
+      });
+      assert.equal(r.status(), 201);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.reload();
+      await page.waitForSelector('input[name="style"]:checked', { state: 'attached' });
+      await page.setInputFiles('#photo-input', { name: 'k.jpg', mimeType: 'image/jpeg', buffer: await makePhoto(page) });
+    }
     const first = await page.$eval('input[name="style"]:checked', (i) => i.value);
     await page.focus('input[name="style"]:checked');
     await page.keyboard.press('ArrowRight');
@@ -331,6 +344,57 @@ test('keyboard: a photo can be chosen and a style picked without a mouse', async
       return getComputedStyle(l).outlineStyle;
     });
     assert.notEqual(outline, 'none');
+  } finally {
+    await context.close();
+  }
+});
+
+// Only for docs/screenshots: a real painting through the Gatys method, watched to the end.
+test('showcase: a best-quality painting, start to finish (screenshots)', {
+  skip: (!SHOTS_DIR && 'screenshots not requested') || (!GATYS && 'no VGG weights for the server'),
+}, async () => {
+  const { context, page } = await visitor();
+  try {
+    const photo = process.env.PASTICHE_E2E_PHOTO
+      ? { name: path.basename(process.env.PASTICHE_E2E_PHOTO), buffer: fs.readFileSync(process.env.PASTICHE_E2E_PHOTO) }
+      : { name: 'sunset.jpg', buffer: await makePhoto(page, 640, 480) };
+    await choosePhoto(page, photo.buffer, photo.name);
+    const styles = await stylesOf(page);
+    const g = styles.find((s) => /starry|wave|scream/i.test(s.id) && (s.methods || []).includes('gatys'))
+      || styles.find((s) => (s.methods || []).includes('gatys'));
+    await pickStyle(page, g.id);
+    await pickMethod(page, 'gatys');
+    await openParams(page);
+    await page.fill('#p-size', process.env.PASTICHE_E2E_SHOWCASE_SIZE || '320');
+    await page.fill('#p-steps', process.env.PASTICHE_E2E_SHOWCASE_STEPS || '60');
+    await page.click('details.params > summary');
+    await page.click('button.generate');
+    await page.waitForSelector('[data-testid="live-preview"]', { timeout: 300000 });
+    await page.waitForFunction(() => document.querySelectorAll('.chart path.line').length === 2, null, { timeout: 60000 }).catch(() => {});
+    await page.waitForTimeout(1500);
+    await top(page);
+    if (await page.$('.working')) await shot(page, 'progress');
+    await waitForDone(page, 600000);
+    await page.locator('#result .compare input[type="range"]').fill('30');
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await top(page);
+    await shot(page, 'result');
+    // The same visitor (same cookie) on a phone in dark mode, opening it from history.
+    const phone = await visitor({ phone: true, dark: true, cookies: await context.cookies() });
+    try {
+      await phone.page.waitForSelector('#history li.item button[aria-label^="Open"]');
+      await phone.page.click('#history li.item button.thumb');
+      await waitForDone(phone.page);
+      await phone.page.locator('#result .compare input[type="range"]').fill('30');
+      await phone.page.evaluate(() => {
+        document.activeElement && document.activeElement.blur();
+        document.querySelector('#result').scrollIntoView({ block: 'start' });
+      });
+      await phone.page.waitForTimeout(300);
+      await shot(phone.page, 'phone-dark-result');
+    } finally {
+      await phone.context.close();
+    }
   } finally {
     await context.close();
   }

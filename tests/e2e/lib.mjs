@@ -39,7 +39,7 @@ export async function close() {
 }
 
 // A new visitor: own context, so own `pastiche_client` cookie.
-export async function visitor({ phone = false, dark = false } = {}) {
+export async function visitor({ phone = false, dark = false, cookies = null } = {}) {
   const b = await launch();
   const context = await b.newContext({
     baseURL: BASE_URL,
@@ -52,6 +52,7 @@ export async function visitor({ phone = false, dark = false } = {}) {
     acceptDownloads: true,
   });
   context.setDefaultTimeout(15000);
+  if (cookies) await context.addCookies(cookies);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -136,6 +137,7 @@ export async function choosePhoto(page, buffer, name = 'sunset.jpg', mimeType = 
 export async function shot(page, name, opts = {}) {
   if (!SHOTS_DIR) return;
   fs.mkdirSync(SHOTS_DIR, { recursive: true });
+  await page.mouse.move(1, 1); // no hover highlight in the picture
   await page.screenshot({ path: path.join(SHOTS_DIR, `${name}.png`), ...opts });
 }
 
