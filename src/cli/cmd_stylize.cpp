@@ -121,10 +121,36 @@ void run_fast(StylizeArgs& args) {
     args.fast.style_mix[item.substr(0, eq)] = parse_numbers(item.substr(eq + 1), "style-mix").at(0);
   }
   args.fast.validate();
-  const cv::Mat content = load_image(args.content);
   FastStylizer stylizer(resolve_fast_model(args.model, default_model_dirs()),
                         select_device(args.device));
   ProgressBar bar("stylize", !args.quiet);
+  if (std::filesystem::is_directory(args.content)) {
+    // Folder in, folder out: one bad file is reported and skipped, the rest continue.
+    const auto folder = stylize_folder(
+        stylizer, args.content, args.output, args.fast,
+        [&](int done, int total, const std::string& file) {
+          bar.update(done, total, " " + std::filesystem::path(file).filename().string());
+        });
+    bar.finish();
+    for (const auto& [file, error] : folder.failures)
+      std::cerr << "skipped " << file << ": " << error << "\n";
+    if (args.json) {
+      nlohmann::json j{{"method", "fast"},
+                       {"model", stylizer.info().name},
+                       {"seconds", folder.seconds},
+                       {"processed", folder.processed},
+                       {"outputs", folder.outputs},
+                       {"failed", folder.failures.size()},
+                       {"output", std::filesystem::absolute(args.output).string()}};
+      print_json(j);
+    } else if (!args.quiet) {
+      std::cerr << "wrote " << folder.outputs.size() << " images to " << args.output << "\n";
+    }
+    if (folder.outputs.empty() && !folder.failures.empty())
+      throw InputError("no image in '" + args.content + "' could be stylised");
+    return;
+  }
+  const cv::Mat content = load_image(args.content);
   const cv::Mat output =
       stylizer.stylize(content, args.fast, [&](int done, int total) { bar.update(done, total); });
   bar.finish();
@@ -146,8 +172,12 @@ void run_fast(StylizeArgs& args) {
 const bool registered = register_command(10, [](CLI::App& app) {
   auto args = std::make_shared<StylizeArgs>();
   auto* cmd = app.add_subcommand("stylize", "Paint a photo in the style of one or more paintings");
-  cmd->add_option("content", args->content, "Content photo")->required()->check(CLI::ExistingFile);
-  cmd->add_option("-o,--output", args->output, "Output image (.png, .jpg, .webp)")->required();
+  cmd->add_option("content", args->content, "Content photo (or a folder, with --model)")
+      ->required()
+      ->check(CLI::ExistingPath);
+  cmd->add_option("-o,--output", args->output,
+                  "Output image (.png, .jpg, .webp), or a folder for a folder of photos")
+      ->required();
   auto* style = cmd->add_option("-s,--style", args->styles,
                                 "Style image (repeat for several; Gatys optimisation)");
   auto* model =
@@ -215,7 +245,12 @@ const bool registered = register_command(10, [](CLI::App& app) {
   cmd->add_flag("--json", args->json, "Print one JSON object with the result on stdout");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress output");
   cmd->callback([args, cmd] {
-    require_writable_image_path(args->output);
+    const bool folder = std::filesystem::is_directory(args->content);
+    if (folder && args->model.empty())
+      throw InputError(
+          "a folder of photos needs --model (fast network); stylise one image at a "
+          "time with --style");
+    if (!folder) require_writable_image_path(args->output);
     configure_threads(args->threads);
     if (!args->model.empty()) {
       args->fast.size = cmd->count("--size") ? args->gatys.size : 0;

@@ -42,8 +42,7 @@ void GatysOptions::validate() const {
   require(std::isfinite(style_scale) && style_scale >= 0.1 && style_scale <= 4.0, "style_scale",
           "must be between 0.1 and 4");
   require(scales >= 0 && scales <= 8, "scales", "must be between 0 (automatic) and 8");
-  require((min_scale_size >= 16 && min_scale_size <= size) || scales == 1, "min_scale_size",
-          "must be between 16 and size");
+  require(min_scale_size >= 16, "min_scale_size", "must be at least 16 px");
   require(std::isfinite(blend) && blend >= 0 && blend <= 1, "blend", "must be between 0 and 1");
   require(std::isfinite(learning_rate) && learning_rate >= 0 && learning_rate <= 100,
           "learning_rate", "must be between 0 (default) and 100");

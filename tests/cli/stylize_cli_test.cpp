@@ -1,0 +1,118 @@
+// The `pastiche stylize` contract as scripts see it: exit codes, one-line errors, no partial
+// output, and the --json keys.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "cli/cli_test_util.h"
+#include "common/fixtures.h"
+#include "image/image_io.h"
+
+namespace pastiche::testing {
+namespace {
+
+class StylizeCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    save_image(synthetic_content_image(48, 36), dir_.file("photo.png"));
+    save_image(synthetic_style_image(40, 40), dir_.file("painting.png"));
+    write_synthetic_vgg(dir_.file("vgg.safetensors"), WeightConvention::torchvision, 2, 3);
+  }
+
+  std::string base_args(const std::string& output) const {
+    return "stylize " + shell_quote(dir_.file("photo.png")) + " --style " +
+           shell_quote(dir_.file("painting.png")) + " --vgg " +
+           shell_quote(dir_.file("vgg.safetensors")) + " -o " + shell_quote(output) +
+           " --size 32 --steps 6 --threads 1 -q";
+  }
+
+  static void expect_one_line_error(const CommandResult& r, const std::string& needle) {
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(StylizeCli, JsonReportsTheContractKeysAndWritesTheImage) {
+  const auto output = dir_.file("out.png");
+  const auto r = run_cli(base_args(output) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* key : {"seconds", "iterations", "content_loss", "style_loss", "tv_loss",
+                          "output", "width", "height"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["width"], 32);
+  EXPECT_EQ(j["height"], 24);
+  EXPECT_GE(j["iterations"].get<int>(), 1);
+  EXPECT_LE(j["iterations"].get<int>(), 6);
+  const auto image = load_image(output);
+  EXPECT_EQ(image.cols, 32);
+  EXPECT_EQ(image.rows, 24);
+}
+
+TEST_F(StylizeCli, MissingContentFileFailsWithoutOutput) {
+  const auto output = dir_.file("never.png");
+  const auto r = run_cli("stylize " + shell_quote(dir_.file("nope.jpg")) + " --style " +
+                         shell_quote(dir_.file("painting.png")) + " -o " + shell_quote(output));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("nope.jpg"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(output));
+}
+
+TEST_F(StylizeCli, CorruptStyleImageIsAOneLineError) {
+  {
+    std::ofstream bad(dir_.file("bad.jpg"));
+    bad << "this is not a jpeg";
+  }
+  const auto output = dir_.file("never.png");
+  auto args = base_args(output);
+  args.replace(args.find(shell_quote(dir_.file("painting.png"))),
+               shell_quote(dir_.file("painting.png")).size(), shell_quote(dir_.file("bad.jpg")));
+  const auto r = run_cli(args);
+  expect_one_line_error(r, "bad.jpg");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists(output));
+}
+
+TEST_F(StylizeCli, UnknownLayerNamesTheLayerAndTheAvailableRange) {
+  const auto output = dir_.file("never.png");
+  const auto r = run_cli(base_args(output) + " --style-layers relu1_1,relu5_1");
+  expect_one_line_error(r, "relu5_1");
+  EXPECT_NE(r.err.find("relu2_2"), std::string::npos) << r.err;  // the deepest available
+  EXPECT_FALSE(std::filesystem::exists(output));
+}
+
+TEST_F(StylizeCli, BadNumbersAreRejected) {
+  const auto output = dir_.file("never.png");
+  EXPECT_NE(run_cli(base_args(output) + " --steps many").exit_code, 0);
+  expect_one_line_error(run_cli(base_args(output) + " --blend 3"), "blend");
+  expect_one_line_error(run_cli(base_args(output) + " --style-blend 1,x"), "style-blend");
+  expect_one_line_error(run_cli(base_args(output) + " --optimizer sgd"), "optimizer");
+  EXPECT_FALSE(std::filesystem::exists(output));
+}
+
+TEST_F(StylizeCli, UnwritableOutputFormatIsRefusedBeforeWork) {
+  const auto r = run_cli(base_args(dir_.file("out.gif")));
+  expect_one_line_error(r, "out.gif");
+}
+
+TEST_F(StylizeCli, MissingVggWeightsExplainWhatToDo) {
+  const auto r = run_cli(base_args(dir_.file("x.png")) + " --vgg " +
+                         shell_quote(dir_.file("missing.safetensors")));
+  expect_one_line_error(r, "missing.safetensors");
+}
+
+TEST_F(StylizeCli, HelpListsDefaults) {
+  const auto r = run_cli("stylize --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--size INT=512"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--optimizer TEXT=lbfgs"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pastiche::testing
