@@ -102,9 +102,12 @@ TEST_F(StylizeCli, UnwritableOutputFormatIsRefusedBeforeWork) {
 }
 
 TEST_F(StylizeCli, MissingVggWeightsExplainWhatToDo) {
-  const auto r = run_cli(base_args(dir_.file("x.png")) + " --vgg " +
-                         shell_quote(dir_.file("missing.safetensors")));
+  auto args = base_args(dir_.file("x.png"));
+  const auto vgg = shell_quote(dir_.file("vgg.safetensors"));
+  args.replace(args.find(vgg), vgg.size(), shell_quote(dir_.file("missing.safetensors")));
+  const auto r = run_cli(args);
   expect_one_line_error(r, "missing.safetensors");
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("x.png")));
 }
 
 TEST_F(StylizeCli, HelpListsDefaults) {

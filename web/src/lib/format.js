@@ -71,14 +71,16 @@ export function paramsSummary(job) {
 }
 
 // Style strength slider position (0..100) <-> style_weight on a log scale around the default.
-export const STRENGTH_DEFAULT_WEIGHT = 1000;
+// The engine's default style weight (losses are normalised, see GatysOptions).
+export const STRENGTH_DEFAULT_WEIGHT = 30;
 export function strengthToWeight(pos) {
-  // 0 → 10, 50 → 1000 (default), 100 → 100000
-  return +(10 ** (1 + (4 * pos) / 100)).toPrecision(3);
+  // 0 → 0.949, 50 → 30 (default), 100 → 949: three decades around the default
+  return +(STRENGTH_DEFAULT_WEIGHT * 10 ** ((3 * (pos - 50)) / 100)).toPrecision(3);
 }
 export function weightToStrength(w) {
   if (!(w > 0)) return 50;
-  return Math.min(100, Math.max(0, Math.round(((Math.log10(w) - 1) / 4) * 100)));
+  const pos = 50 + (Math.log10(w / STRENGTH_DEFAULT_WEIGHT) * 100) / 3;
+  return Math.min(100, Math.max(0, Math.round(pos)));
 }
 
 export function strengthLabel(pos) {
