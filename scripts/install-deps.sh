@@ -14,7 +14,12 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format
+  clang libclang-rt-14-dev
+  chromium
 )
+# Node.js >= 20 builds the web UI; Debian 12's own nodejs is 18, so only install it when no node
+# is present at all (build-web.sh then explains what is missing).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
