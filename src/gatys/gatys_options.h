@@ -38,7 +38,7 @@ struct GatysOptions {
   PoolKind pool = PoolKind::max;
   uint64_t seed = 0;
   int preview_every = 0;      // emit a preview image every N iterations (0 = never)
-  bool channels_last = true;  // faster convolutions on CPU (measured, see bench/RESULTS.md)
+  bool channels_last = false;  // NCHW measured as fast or faster here (bench/RESULTS.md)
   Precision precision = Precision::automatic;
 
   void validate() const;  // throws InputError naming the field
