@@ -182,6 +182,13 @@ void JobRunner::publish_status(const JobRecord& job) {
   events_.publish_status(job.id, job_json(job, position(job.id), live_progress(job.id)).dump());
 }
 
+// Everything a job leaves behind: its event stream, its images and its row.
+void JobRunner::purge(const std::string& id) {
+  events_.forget(id);
+  images_.remove_prefix(job_prefix(id));
+  jobs_.remove(id);
+}
+
 JobRunner::CancelResult JobRunner::cancel(const std::string& id, bool delete_after) {
   std::unique_lock lock(mutex_);
   for (Lane* lane : {&fast_lane_, &gatys_lane_}) {
@@ -192,9 +199,7 @@ JobRunner::CancelResult JobRunner::cancel(const std::string& id, bool delete_aft
     auto job = jobs_.get(id);
     if (!job) return CancelResult::not_found;
     if (delete_after) {
-      events_.forget(id);
-      images_.remove_prefix(job_prefix(id));
-      jobs_.remove(id);
+      purge(id);
       return CancelResult::cancelled;
     }
     job->status = JobStatus::cancelled;
@@ -215,11 +220,7 @@ JobRunner::CancelResult JobRunner::cancel(const std::string& id, bool delete_aft
   lock.unlock();
   auto job = jobs_.get(id);
   if (!job) return CancelResult::not_found;
-  if (delete_after) {
-    events_.forget(id);
-    images_.remove_prefix(job_prefix(id));
-    jobs_.remove(id);
-  }
+  if (delete_after) purge(id);
   return CancelResult::finished;
 }
 
@@ -461,11 +462,7 @@ void JobRunner::finish(JobRecord& job, Live& live) {
                job.error);
   }
   events_.publish_final(job.id, to_string(job.status), job_json(job, 0, std::nullopt).dump());
-  if (delete_after) {
-    events_.forget(job.id);
-    images_.remove_prefix(job_prefix(job.id));
-    jobs_.remove(job.id);
-  }
+  if (delete_after) purge(job.id);
   enforce_quota();
 }
 

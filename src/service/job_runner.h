@@ -127,6 +127,7 @@ class JobRunner {
   void run_job(JobRecord& job, Live& live);
   void finish(JobRecord& job, Live& live);
   void publish_status(const JobRecord& job);
+  void purge(const std::string& id);
 
   RunnerConfig config_;
   JobStore& jobs_;
