@@ -1,6 +1,7 @@
 // Fast style transfer benchmarks, comparable with ../shared/peers/peer_fast.py:
 //   fast_bench --mode infer [--sizes 256,512,1024] [--runs 5] [--warmup 1] [--width 32]
-//              [--res-blocks 5] [--layout channels-last|contiguous] [--threads 2]
+//              [--res-blocks 5] [--precision auto|fp32|bf16] [--layout auto|nchw|channels-last]
+//              [--threads 2]
 //   fast_bench --mode train [--size 256] [--batch 4] [--runs 5] --vgg FILE [--width 16 ...]
 //   fast_bench --mode video [--video-width 640] [--video-height 360] [--frames 30]
 // Prints one JSON line on stdout (median/min/max ms, GFLOP and GFLOP/s). Inference: batch 1,
@@ -39,7 +40,7 @@ struct Args {
   std::vector<int> sizes{256, 512, 1024};
   int runs = 5, warmup = 1, threads = 2;
   int64_t width = 32, res_blocks = 5;
-  bool channels_last = true;
+  std::string precision = "auto", layout = "auto";
   int size = 256, batch = 4;
   std::string vgg;
   int video_width = 640, video_height = 360, frames = 30;
@@ -66,7 +67,8 @@ Args parse(int argc, char** argv) {
   get("--threads", a.threads);
   get("--width", a.width);
   get("--res-blocks", a.res_blocks);
-  if (kv.count("--layout")) a.channels_last = kv["--layout"] != "contiguous";
+  get("--precision", a.precision);
+  get("--layout", a.layout);
   get("--size", a.size);
   get("--batch", a.batch);
   get("--vgg", a.vgg);
@@ -101,24 +103,21 @@ nlohmann::json stats(std::vector<double> ms) {
           {"runs", ms.size()}};
 }
 
-void prepare(TransformerNet& net, bool channels_last) {
-  net->eval();
-  for (auto& p : net->parameters()) p.set_requires_grad(false);
-  if (channels_last)
-    for (auto& p : net->parameters())
-      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+ComputeFormat format_of(const Args& a) {
+  return resolve_compute_format(parse_precision(a.precision), parse_memory_layout(a.layout),
+                                torch::kCPU);
 }
 
 nlohmann::json bench_infer(const Args& a) {
   torch::manual_seed(42);
   const TransformerNetOptions options{a.width, a.res_blocks, 1};
   TransformerNet net(options);
-  prepare(net, a.channels_last);
+  const auto format = format_of(a);
+  prepare_for_inference(net, format);
   nlohmann::json out = nlohmann::json::object();
   c10::InferenceMode guard;
   for (int size : a.sizes) {
-    auto x = torch::rand({1, 3, size, size});
-    if (a.channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+    const auto x = format.apply(torch::rand({1, 3, size, size}));
     std::vector<double> ms;
     for (int r = 0; r < a.warmup + a.runs; ++r) {
       const auto t0 = Clock::now();
@@ -152,7 +151,8 @@ nlohmann::json bench_train(const Args& a) {
   o.batch = a.batch;
   o.width = a.width;
   o.res_blocks = a.res_blocks;
-  o.channels_last = a.channels_last;
+  o.precision = parse_precision(a.precision);
+  o.layout = parse_memory_layout(a.layout);
   TrainStepper stepper(o);
   torch::manual_seed(0);
   const auto batch = torch::rand({a.batch, 3, a.size, a.size});
@@ -179,7 +179,8 @@ nlohmann::json bench_video(const Args& a) {
   meta.styles = {StyleMeta{"bench", "", "", "", {}}};
   const auto model_path = (dir / "video-model.safetensors").string();
   save_fast_model(model_path, FastModel(net, meta));
-  FastStylizer stylizer(model_path);
+  FastStylizer stylizer(model_path, torch::kCPU, parse_precision(a.precision),
+                        parse_memory_layout(a.layout));
   cv::Mat frame(a.video_height, a.video_width, CV_8UC3);
   cv::randu(frame, 0, 255);
   std::vector<double> ms;
@@ -219,7 +220,9 @@ int main(int argc, char** argv) {
   result["mode"] = args.mode;
   result["threads"] = threads;
   result["network"] = {{"width", args.width}, {"res_blocks", args.res_blocks}};
-  result["layout"] = args.channels_last ? "channels-last" : "contiguous";
+  const auto format = format_of(args);
+  result["precision"] = format.precision_name();
+  result["layout"] = format.layout_name();
   result["blas"] = info.blas;
   result["torch_version"] = info.torch_version;
   result["peak_rss_mb"] = static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0);

@@ -25,6 +25,7 @@ struct StylizeArgs {
   std::string init = "content";
   std::string pool = "max";
   std::string precision = "auto";
+  std::string layout = "auto";
   std::string style_layers, content_layers, style_layer_weights, style_blend, style_mix;
   std::string vgg;
   std::string device = "auto";
@@ -50,6 +51,7 @@ void run_gatys(StylizeArgs& args) {
   o.optimizer = parse_optimizer(args.optimizer);
   o.init = parse_init(args.init);
   o.precision = parse_precision(args.precision);
+  o.layout = parse_memory_layout(args.layout);
   if (args.pool != "max" && args.pool != "avg") throw InputError("pool: expected max or avg");
   o.pool = args.pool == "avg" ? PoolKind::avg : PoolKind::max;
   o.style_layers = split_list(args.style_layers);
@@ -102,6 +104,7 @@ void run_gatys(StylizeArgs& args) {
     j["notes"] = result.notes;
     j["optimizer"] = to_string(o.optimizer);
     j["precision"] = result.precision;
+    j["layout"] = result.layout;
     j["device"] = device.str();
     j["vgg"] = engine.vgg()->info().path;
     print_json(j);
@@ -220,6 +223,10 @@ const bool registered = register_command(10, [](CLI::App& app) {
                 "Recolour the style image to the photo's palette before transfer");
   cmd->add_option("--precision", args->precision,
                   "VGG convolutions in auto, fp32 or bf16 (auto = bf16 where the CPU has it)")
+      ->capture_default_str();
+  cmd->add_option("--layout", args->layout,
+                  "Tensor layout: auto, nchw or channels-last (auto = channels-last for bf16 on "
+                  "CPUs with AMX)")
       ->capture_default_str();
   cmd->add_option("--pool", args->pool, "VGG pooling: max or avg")->capture_default_str();
   cmd->add_option("--lr", o.learning_rate, "Learning rate (0 = L-BFGS 1, Adam 0.02)")

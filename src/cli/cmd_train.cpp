@@ -19,6 +19,7 @@ struct TrainArgs {
   std::vector<std::string> styles, names, titles, artists, descriptions;
   std::string style_layers, content_layers, style_layer_weights;
   std::string precision = "auto";
+  std::string layout = "auto";
   bool light = false;
   int threads = 0;
   bool json = false;
@@ -50,6 +51,7 @@ void run(TrainArgs& args, CLI::App* cmd) {
     if (!cmd->count("--res-blocks")) o.res_blocks = TransformerNetOptions::light().res_blocks;
   }
   o.precision = parse_precision(args.precision);
+  o.layout = parse_memory_layout(args.layout);
   o.vgg = resolve_vgg_path(o.vgg);
   o.validate();
   const int threads = configure_threads(args.threads);
@@ -139,8 +141,12 @@ const bool registered = register_command(20, [](CLI::App& app) {
   cmd->add_option("--res-blocks", o.res_blocks, "Residual blocks (paper 5)")->capture_default_str();
   cmd->add_flag("--light", args->light, "Lighter CPU variant: width 16, 3 residual blocks");
   cmd->add_option("--precision", args->precision,
-                  "Loss-network convolutions: auto (bf16 where the CPU has native bf16), fp32, "
-                  "bf16")
+                  "Convolutions of both networks: auto (bf16 where the CPU has native bf16), "
+                  "fp32, bf16; parameters and losses stay float32")
+      ->capture_default_str();
+  cmd->add_option("--layout", args->layout,
+                  "Tensor layout: auto, nchw or channels-last (auto = channels-last for bf16 on "
+                  "CPUs with AMX)")
       ->capture_default_str();
   cmd->add_flag("--fp16", o.fp16, "Store the model as float16 (half the size)");
   cmd->add_option("--checkpoint-every", o.checkpoint_every,

@@ -73,6 +73,69 @@ bool cpu_has_native_bf16() {
   return has;
 }
 
+bool cpu_has_amx_bf16() {
+  static const bool has = [] {
+    const auto flags = " " + read_first_match("/proc/cpuinfo", "flags") + " ";
+    return flags.find(" amx_bf16 ") != std::string::npos;
+  }();
+  return has;
+}
+
+const char* to_string(Precision p) {
+  switch (p) {
+    case Precision::automatic:
+      return "auto";
+    case Precision::fp32:
+      return "fp32";
+    case Precision::bf16:
+      return "bf16";
+  }
+  return "auto";
+}
+
+Precision parse_precision(const std::string& s) {
+  if (s == "auto") return Precision::automatic;
+  if (s == "fp32" || s == "float32") return Precision::fp32;
+  if (s == "bf16" || s == "bfloat16") return Precision::bf16;
+  throw InputError("precision: unknown value '" + s + "' (expected auto, fp32 or bf16)");
+}
+
+const char* to_string(MemoryLayout layout) {
+  switch (layout) {
+    case MemoryLayout::automatic:
+      return "auto";
+    case MemoryLayout::nchw:
+      return "nchw";
+    case MemoryLayout::channels_last:
+      return "channels-last";
+  }
+  return "auto";
+}
+
+MemoryLayout parse_memory_layout(const std::string& s) {
+  if (s == "auto") return MemoryLayout::automatic;
+  if (s == "nchw" || s == "contiguous") return MemoryLayout::nchw;
+  if (s == "channels-last" || s == "channels_last") return MemoryLayout::channels_last;
+  throw InputError("layout: unknown value '" + s + "' (expected auto, nchw or channels-last)");
+}
+
+torch::Tensor ComputeFormat::apply(const torch::Tensor& x) const {
+  return x.to(dtype).contiguous(channels_last ? torch::MemoryFormat::ChannelsLast
+                                              : torch::MemoryFormat::Contiguous);
+}
+
+ComputeFormat resolve_compute_format(Precision precision, MemoryLayout layout,
+                                     torch::Device device) {
+  ComputeFormat f;
+  const bool bf16 = precision == Precision::bf16 ||
+                    (precision == Precision::automatic && device.is_cpu() && cpu_has_native_bf16());
+  f.dtype = bf16 ? torch::kBFloat16 : torch::kFloat;
+  f.channels_last = layout == MemoryLayout::automatic
+                        ? device.is_cpu() && bf16 && cpu_has_amx_bf16()
+                        : layout == MemoryLayout::channels_last;
+  return f;
+}
+
 int64_t peak_rss_bytes() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

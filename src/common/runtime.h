@@ -32,6 +32,36 @@ DeviceInfo device_info();
 // runs bf16 convolutions about twice as fast as float32.
 bool cpu_has_native_bf16();
 
+// True when the CPU has AMX bf16 tiles (Sapphire Rapids and later). oneDNN then runs bf16
+// convolutions and matmuls on channels-last tensors 3-15x faster than on NCHW (bench/RESULTS.md).
+bool cpu_has_amx_bf16();
+
+// What the convolution networks compute in. auto = bf16 on CPUs with native bf16 dot products
+// (float32 accumulation; 2x faster, about 10x with AMX), float32 elsewhere.
+enum class Precision { automatic, fp32, bf16 };
+const char* to_string(Precision p);
+Precision parse_precision(const std::string& s);  // auto|fp32|bf16
+
+// Tensor layout for the convolution networks. auto = channels-last for bf16 on a CPU with AMX
+// (3-15x faster there), NCHW elsewhere (measured as fast or faster for float32, and for bf16
+// without AMX).
+enum class MemoryLayout { automatic, nchw, channels_last };
+const char* to_string(MemoryLayout layout);
+MemoryLayout parse_memory_layout(const std::string& s);  // auto|nchw|channels-last
+
+// A resolved (dtype, layout) pair for network inputs.
+struct ComputeFormat {
+  torch::ScalarType dtype = torch::kFloat;
+  bool channels_last = false;
+  bool bf16() const { return dtype == torch::kBFloat16; }
+  // x cast to dtype and laid out accordingly.
+  torch::Tensor apply(const torch::Tensor& x) const;
+  std::string precision_name() const { return bf16() ? "bf16" : "fp32"; }
+  std::string layout_name() const { return channels_last ? "channels-last" : "nchw"; }
+};
+ComputeFormat resolve_compute_format(Precision precision, MemoryLayout layout,
+                                     torch::Device device);
+
 // Peak resident set size of this process so far, bytes.
 int64_t peak_rss_bytes();
 

@@ -34,21 +34,15 @@ void FastOptions::validate() const {
   }
 }
 
-FastStylizer::FastStylizer(const std::string& model_path, torch::Device device)
+FastStylizer::FastStylizer(const std::string& model_path, torch::Device device, Precision precision,
+                           MemoryLayout layout)
     : model_(std::make_unique<FastModel>(load_fast_model(model_path))),
       device_(device),
-      info_(read_fast_model_info(model_path)) {
+      info_(read_fast_model_info(model_path)),
+      format_(resolve_compute_format(precision, layout, device)) {
   auto& net = model_->net();
   net->to(device_);
-  net->eval();
-  for (auto& p : net->parameters()) p.set_requires_grad(false);
-  // Channels-last convolutions are faster with oneDNN on this CPU (bench/RESULTS.md).
-  channels_last_ = device_.is_cpu();
-  if (channels_last_) {
-    torch::NoGradGuard no_grad;
-    for (auto& p : net->parameters())
-      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
-  }
+  prepare_for_inference(net, format_);
 }
 
 FastStylizer::~FastStylizer() = default;
@@ -78,9 +72,9 @@ cv::Mat FastStylizer::stylize(const cv::Mat& content_bgr, const FastOptions& opt
     if (options.tile > 0) settings.tile = options.tile;
     spdlog::debug("tiled inference: {}x{} in tiles of {} px", input.cols, input.rows,
                   settings.tile);
-    out = run_network_tiled(net, input, style, settings, channels_last_, progress, cancel);
+    out = run_network_tiled(net, input, style, settings, format_, progress, cancel);
   } else {
-    out = run_network(net, input, style, channels_last_);
+    out = run_network(net, input, style, format_);
     if (progress) progress(1, 1);
   }
   if (options.original_colors) out = preserve_original_colors(out, input);

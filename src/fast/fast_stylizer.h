@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "common/runtime.h"
+
 namespace pastiche {
 
 // What a model file says about itself (read from its safetensors metadata).
@@ -43,9 +45,13 @@ class FastModel;  // defined in fast/model_file.h
 // A loaded model, ready to stylise. Thread-compatible: one stylize() at a time per instance.
 class FastStylizer {
  public:
-  explicit FastStylizer(const std::string& model_path, torch::Device device = torch::kCPU);
+  // `precision`/`layout` auto: bf16 channels-last on CPUs with AMX, float32 NCHW elsewhere.
+  explicit FastStylizer(const std::string& model_path, torch::Device device = torch::kCPU,
+                        Precision precision = Precision::automatic,
+                        MemoryLayout layout = MemoryLayout::automatic);
   ~FastStylizer();
   const FastModelInfo& info() const;
+  const ComputeFormat& format() const { return format_; }
   // progress(done_tiles, total_tiles) for tiled inference; cancel checked between tiles.
   cv::Mat stylize(const cv::Mat& content_bgr, const FastOptions& options,
                   const std::function<void(int, int)>& progress = {},
@@ -55,7 +61,7 @@ class FastStylizer {
   std::unique_ptr<FastModel> model_;
   torch::Device device_;
   FastModelInfo info_;
-  bool channels_last_ = true;
+  ComputeFormat format_;
 };
 
 // Folder in -> folder out: every image under `input_dir` (recursively, sub-folders mirrored) is

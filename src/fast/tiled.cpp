@@ -13,9 +13,8 @@ namespace pastiche {
 
 namespace {
 
-torch::Tensor to_input(const cv::Mat& bgr, bool channels_last) {
-  auto x = image_to_tensor(bgr);
-  return channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+torch::Tensor to_input(const cv::Mat& bgr, const ComputeFormat& format) {
+  return format.apply(image_to_tensor(bgr));
 }
 
 // [1, 3, h, w] RGB -> CV_32FC3 BGR (a copy).
@@ -70,13 +69,25 @@ std::vector<int> tile_starts(int length, int tile, int overlap) {
   return starts;
 }
 
+void prepare_for_inference(TransformerNet& net, const ComputeFormat& format) {
+  net->eval();
+  torch::NoGradGuard no_grad;
+  for (auto& p : net->parameters()) {
+    p.set_requires_grad(false);
+    auto data = p.to(format.dtype);
+    if (p.dim() == 4 && format.channels_last)
+      data = data.contiguous(torch::MemoryFormat::ChannelsLast);
+    p.set_data(data);
+  }
+}
+
 cv::Mat run_network(TransformerNet& net, const cv::Mat& bgr, const torch::Tensor& style,
-                    bool channels_last) {
-  return tensor_to_image(net->forward(to_input(bgr, channels_last), style));
+                    const ComputeFormat& format) {
+  return tensor_to_image(net->forward(to_input(bgr, format), style));
 }
 
 cv::Mat run_network_tiled(TransformerNet& net, const cv::Mat& bgr, const torch::Tensor& style,
-                          const TileSettings& requested, bool channels_last,
+                          const TileSettings& requested, const ComputeFormat& format,
                           const std::function<void(int, int)>& progress,
                           const std::atomic<bool>* cancel) {
   const auto settings = requested.fitted();
@@ -88,7 +99,7 @@ cv::Mat run_network_tiled(TransformerNet& net, const cv::Mat& bgr, const torch::
     const cv::Mat small = std::max(bgr.cols, bgr.rows) > settings.stats_side
                               ? resize_longest(bgr, settings.stats_side)
                               : bgr;
-    net->forward(to_input(small, channels_last), style, &stats);
+    net->forward(to_input(small, format), style, &stats);
     stats.mode = NormStats::Mode::replay;
   }
   const auto xs = tile_starts(bgr.cols, settings.tile, settings.overlap);
@@ -104,8 +115,7 @@ cv::Mat run_network_tiled(TransformerNet& net, const cv::Mat& bgr, const torch::
       const cv::Rect rect(xs[ix], ys[iy], ix + 1 < xs.size() ? settings.tile : bgr.cols - xs[ix],
                           iy + 1 < ys.size() ? settings.tile : bgr.rows - ys[iy]);
       stats.next = 0;
-      const auto out =
-          to_float_bgr(net->forward(to_input(bgr(rect), channels_last), style, &stats));
+      const auto out = to_float_bgr(net->forward(to_input(bgr(rect), format), style, &stats));
       const auto wx = ramp(rect.width, ix > 0, ix + 1 < xs.size(), settings);
       const auto wy = ramp(rect.height, iy > 0, iy + 1 < ys.size(), settings);
       for (int y = 0; y < rect.height; ++y) {

@@ -16,6 +16,7 @@
 #include <functional>
 #include <vector>
 
+#include "common/runtime.h"
 #include "fast/transformer_net.h"
 
 namespace pastiche {
@@ -38,13 +39,17 @@ inline constexpr int64_t kUntiledMaxPixels = 1536 * 1024;
 std::vector<int> tile_starts(int length, int tile, int overlap);
 
 // The whole image in one pass. `style` is the [S] mixing vector. Output is 8-bit BGR.
+// Eval mode, no gradients, parameters cast to `format` once (rather than in every forward pass).
+void prepare_for_inference(TransformerNet& net, const ComputeFormat& format);
+
+// The network computes in `format` (see common/runtime.h).
 cv::Mat run_network(TransformerNet& net, const cv::Mat& bgr, const torch::Tensor& style,
-                    bool channels_last);
+                    const ComputeFormat& format);
 
 // Tiled pass as described above. progress(done, total) after each tile; cancel checked between
 // tiles (throws Cancelled).
 cv::Mat run_network_tiled(TransformerNet& net, const cv::Mat& bgr, const torch::Tensor& style,
-                          const TileSettings& settings, bool channels_last,
+                          const TileSettings& settings, const ComputeFormat& format,
                           const std::function<void(int, int)>& progress = {},
                           const std::atomic<bool>* cancel = nullptr);
 

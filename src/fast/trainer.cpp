@@ -77,10 +77,6 @@ std::vector<std::string> union_of(const std::vector<std::string>& a,
   return out;
 }
 
-torch::Tensor to_memory_format(const torch::Tensor& t, bool channels_last) {
-  return channels_last ? t.contiguous(torch::MemoryFormat::ChannelsLast) : t.contiguous();
-}
-
 std::string param_key(const torch::Tensor& p) {
   return c10::guts::to_string(p.unsafeGetTensorImpl());
 }
@@ -145,7 +141,7 @@ struct TrainStepper::State {
   std::string note;
   TransformerNet net{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer;
-  torch::ScalarType compute = torch::kFloat;  // VGG convolutions
+  ComputeFormat format;  // both networks' convolutions (the parameters stay float32)
 
   explicit State(const TrainOptions& o) : options(o) {
     options.validate();
@@ -171,10 +167,7 @@ struct TrainStepper::State {
                        join(style_layers) + ")");
     all_layers = union_of(style_layers, content_layers);
 
-    const bool bf16 =
-        options.precision == Precision::bf16 ||
-        (options.precision == Precision::automatic && device.is_cpu() && cpu_has_native_bf16());
-    compute = bf16 ? torch::kBFloat16 : torch::kFloat;
+    format = resolve_compute_format(options.precision, options.layout, device);
     const int style_side = options.style_size > 0 ? options.style_size : options.size;
     torch::NoGradGuard no_grad;
     for (const auto& spec : options.styles) {
@@ -185,9 +178,11 @@ struct TrainStepper::State {
         throw InputError("cannot load style image '" + spec.image + "': " + e.what());
       }
       style_images.push_back(image);
-      auto x = to_memory_format(image_to_tensor(resize_longest(image, style_side), device),
-                                options.channels_last);
-      auto features = vgg->forward(x, style_layers);  // targets in fp32
+      // Targets in float32 whatever the training precision.
+      auto x = image_to_tensor(resize_longest(image, style_side), device)
+                   .contiguous(format.channels_last ? torch::MemoryFormat::ChannelsLast
+                                                    : torch::MemoryFormat::Contiguous);
+      auto features = vgg->forward(x, style_layers);
       std::map<std::string, torch::Tensor> grams;
       for (const auto& layer : style_layers) grams[layer] = gram_matrix(features.at(layer));
       style_grams.push_back(std::move(grams));
@@ -197,7 +192,7 @@ struct TrainStepper::State {
     net = TransformerNet(TransformerNetOptions{options.width, options.res_blocks,
                                                static_cast<int64_t>(options.styles.size())});
     net->to(device);
-    if (options.channels_last) {
+    if (format.channels_last) {
       for (auto& p : net->parameters())
         if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
     }
@@ -211,15 +206,15 @@ struct TrainStepper::State {
 
   Losses step(const torch::Tensor& batch, int64_t style_index) {
     net->train();
-    const auto x = to_memory_format(batch.to(device), options.channels_last);
+    const auto x = format.apply(batch.to(device));
     std::map<std::string, torch::Tensor> content_targets;
     {
       torch::NoGradGuard no_grad;
-      content_targets = vgg->forward(x, content_layers, compute);
+      content_targets = vgg->forward(x.to(torch::kFloat), content_layers, format.dtype);
     }
     optimizer->zero_grad();
-    const auto y = net->forward(x, net->style_vector(style_index).to(device));
-    const auto features = vgg->forward(y, all_layers, compute);
+    const auto y = net->forward(x, net->style_vector(style_index).to(device)).to(torch::kFloat);
+    const auto features = vgg->forward(y, all_layers, format.dtype);
     const auto lc =
         content_loss(features, content_targets, content_layers) * options.content_weight;
     const auto ls = style_loss(features, style_grams[static_cast<size_t>(style_index)],
@@ -373,22 +368,18 @@ FastModelMeta describe(const TrainStepper::State& s, const TrainOptions& o) {
                {"tv_weight", o.tv_weight},
                {"losses", "relative (gatys/losses.h)"},
                {"vgg", fs::path(s.vgg->info().path).filename().string()}};
-  meta.training = {{"size", o.size},
-                   {"style_size", o.style_size > 0 ? o.style_size : o.size},
-                   {"batch", o.batch},
-                   {"learning_rate", o.learning_rate},
-                   {"optimizer", "adam"},
-                   {"loss_network_precision", s.compute == torch::kBFloat16 ? "bf16" : "fp32"},
-                   {"seed", o.seed},
-                   {"dataset", fs::path(o.dataset).filename().string()}};
+  meta.training = {{"size", o.size},      {"style_size", o.style_size > 0 ? o.style_size : o.size},
+                   {"batch", o.batch},    {"learning_rate", o.learning_rate},
+                   {"optimizer", "adam"}, {"precision", s.format.precision_name()},
+                   {"seed", o.seed},      {"dataset", fs::path(o.dataset).filename().string()}};
   return meta;
 }
 
-cv::Mat render_preview(TransformerNet& net, const cv::Mat& photo, bool channels_last) {
+cv::Mat render_preview(TransformerNet& net, const cv::Mat& photo, const ComputeFormat& format) {
   torch::NoGradGuard no_grad;
   net->eval();
   std::vector<cv::Mat> panels{photo};
-  const auto x = to_memory_format(image_to_tensor(photo), channels_last);
+  const auto x = format.apply(image_to_tensor(photo));
   for (int64_t s = 0; s < net->options().styles; ++s)
     panels.push_back(tensor_to_image(net->forward(x, net->style_vector(s))));
   cv::Mat out;
@@ -482,7 +473,7 @@ TrainResult train_fast_model(const TrainOptions& options, const TrainCallbacks& 
     char name[32];
     std::snprintf(name, sizeof name, ".preview-%06d.png", iteration);
     result.preview_path = stem + name;
-    save_image(render_preview(state.net, preview_photo, o.channels_last), result.preview_path);
+    save_image(render_preview(state.net, preview_photo, state.format), result.preview_path);
     if (callbacks.on_checkpoint)
       callbacks.on_checkpoint(result.checkpoint_path, result.preview_path, iteration);
   };

@@ -53,9 +53,9 @@ struct TrainOptions {
   std::string log_path;        // JSON lines; empty = OUTPUT without extension + ".log.jsonl"
   bool resume = false;         // continue from OUTPUT.ckpt
   uint64_t seed = 0;
-  bool channels_last = true;  // faster convolutions on CPU (bench/RESULTS.md)
-  // Loss-network (VGG) convolutions: auto = bf16 on CPUs with native bf16 dot products (about
-  // 2x faster there), else fp32. The transform network and the losses always use fp32.
+  // Both networks' convolutions: auto = bf16 on CPUs with native bf16 dot products (float32
+  // parameters, Adam state and losses), channels-last with AMX (see common/runtime.h).
+  MemoryLayout layout = MemoryLayout::automatic;
   Precision precision = Precision::automatic;
 
   int total_iterations(int dataset_images) const;  // resolves iterations/epochs

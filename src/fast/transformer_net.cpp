@@ -32,13 +32,28 @@ TransformerNetOptions TransformerNetOptions::from_json(const nlohmann::json& j) 
   return o;
 }
 
+torch::Tensor reflection_pad(const torch::Tensor& x, int64_t p) {
+  if (p == 0) return x;
+  const auto reflect = [p](const torch::Tensor& t, int64_t dim) {
+    const auto n = t.size(dim);
+    const auto head = t.slice(dim, 1, p + 1).flip({dim});
+    const auto tail = t.slice(dim, n - p - 1, n - 1).flip({dim});
+    return torch::cat({head, t, tail}, dim);
+  };
+  return reflect(reflect(x, 2), 3);
+}
+
 ConvLayerImpl::ConvLayerImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride)
-    : pad(register_module("pad", torch::nn::ReflectionPad2d(kernel / 2))),
+    : padding(kernel / 2),
       conv(register_module(
           "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride)))) {}
 
 torch::Tensor ConvLayerImpl::forward(const torch::Tensor& x) {
-  return conv(pad(x));
+  const auto padded = reflection_pad(x, padding);
+  const auto dtype = x.scalar_type();
+  if (dtype == conv->weight.scalar_type()) return conv(padded);
+  return torch::conv2d(padded, conv->weight.to(dtype), conv->bias.to(dtype),
+                       conv->options.stride());
 }
 
 UpsampleConvLayerImpl::UpsampleConvLayerImpl(int64_t in, int64_t out, int64_t kernel)
@@ -70,12 +85,17 @@ torch::Tensor ConditionalInstanceNormImpl::forward(const torch::Tensor& x,
     }
   }
   // Mixed per-style affine parameters: [N or 1, C].
-  const auto g = style.matmul(gamma).reshape({-1, c, 1, 1});
-  const auto b = style.matmul(beta).reshape({-1, c, 1, 1});
-  // y = (x - mean) / sqrt(var + eps) * g + b, folded into one multiply-add over x.
-  const auto scale = g * torch::rsqrt(var + kEps);
-  const auto shift = b - mean * scale;
-  return torch::addcmul(shift, x, scale);
+  const auto g = style.to(torch::kFloat).matmul(gamma.to(torch::kFloat)).reshape({-1, c, 1, 1});
+  const auto b = style.to(torch::kFloat).matmul(beta.to(torch::kFloat)).reshape({-1, c, 1, 1});
+  const auto scale = g * torch::rsqrt(var.to(torch::kFloat) + kEps);
+  if (x.scalar_type() == torch::kFloat) {
+    // y = (x - mean) / sqrt(var + eps) * g + b, folded into one multiply-add over x.
+    return torch::addcmul(b - mean * scale, x, scale);
+  }
+  // In bf16 the folded form would cancel x * scale against mean * scale (8-bit mantissa):
+  // centre first, then scale.
+  const auto dtype = x.scalar_type();
+  return torch::addcmul(b.to(dtype), x - mean.to(dtype), scale.to(dtype));
 }
 
 ResidualBlockImpl::ResidualBlockImpl(int64_t channels, int64_t styles)
@@ -123,7 +143,7 @@ torch::Tensor TransformerNetImpl::forward(const torch::Tensor& x, const torch::T
                                           NormStats* stats) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == 3, "TransformerNet expects [N, 3, H, W], got ",
               x.sizes());
-  auto weights = style.defined() ? style.to(x.dtype()) : style_vector(0).to(x.device());
+  auto weights = style.defined() ? style.to(torch::kFloat) : style_vector(0).to(x.device());
   TORCH_CHECK(weights.size(-1) == options_.styles, "style weights have ", weights.size(-1),
               " entries, the network has ", options_.styles, " styles");
   // Pad bottom/right to a multiple of the stride (at least 8 px so the 9x9 reflection fits).
@@ -137,7 +157,12 @@ torch::Tensor TransformerNetImpl::forward(const torch::Tensor& x, const torch::T
   const bool reflect = pad_h < h && pad_w < w;
   F::PadFuncOptions::mode_t mode = torch::kReplicate;
   if (reflect) mode = torch::kReflect;
-  auto padded = F::pad(x, F::PadFuncOptions({0, pad_w, 0, pad_h}).mode(mode));
+  // LibTorch 1.13's pad kernels have no bf16: pad the 3-channel input in float32.
+  const auto format =
+      x.is_contiguous() ? torch::MemoryFormat::Contiguous : torch::MemoryFormat::ChannelsLast;
+  auto padded = F::pad(x.to(torch::kFloat), F::PadFuncOptions({0, pad_w, 0, pad_h}).mode(mode))
+                    .to(x.scalar_type())
+                    .contiguous(format);
   return body(padded, weights, stats).slice(2, 0, h).slice(3, 0, w);
 }
 

@@ -157,11 +157,11 @@ GatysResult GatysEngine::run(const cv::Mat& content, const std::vector<cv::Mat>&
   auto generator = at::detail::createCPUGenerator(options.seed);
   const auto float_opts = torch::TensorOptions().dtype(torch::kFloat32);
 
-  const bool use_bf16 =
-      options.precision == Precision::bf16 ||
-      (options.precision == Precision::automatic && device_.is_cpu() && cpu_has_native_bf16());
-  const auto compute = use_bf16 ? torch::kBFloat16 : torch::kFloat;
-  result.precision = use_bf16 ? "bf16" : "fp32";
+  const auto format = resolve_compute_format(options.precision, options.layout, device_);
+  const auto compute = format.dtype;
+  const bool channels_last = format.channels_last;
+  result.precision = format.precision_name();
+  result.layout = format.layout_name();
 
   torch::Tensor image;  // the optimisation variable, RGB [0,1] NCHW contiguous, on device_
   for (size_t level_index = 0; level_index < plan.size(); ++level_index) {
@@ -173,15 +173,15 @@ GatysResult GatysEngine::run(const cv::Mat& content, const std::vector<cv::Mat>&
     LevelTargets targets;
     {
       torch::NoGradGuard no_grad;
-      targets.content_features = vgg_->forward(
-          to_network_layout(content_tensor, options.channels_last), layers.content, compute);
+      targets.content_features =
+          vgg_->forward(to_network_layout(content_tensor, channels_last), layers.content, compute);
       const int style_size =
           std::max(16, static_cast<int>(std::lround(level.size * options.style_scale)));
       for (size_t i = 0; i < style_images.size(); ++i) {
         const auto style_tensor =
             image_to_tensor(resize_longest(style_images[i], style_size), device_);
-        const auto features = vgg_->forward(to_network_layout(style_tensor, options.channels_last),
-                                            layers.style, compute);
+        const auto features =
+            vgg_->forward(to_network_layout(style_tensor, channels_last), layers.style, compute);
         for (const auto& layer : layers.style) {
           auto gram = gram_matrix(features.at(layer)) * blend[i];
           auto& slot = targets.style_grams[layer];
@@ -219,7 +219,7 @@ GatysResult GatysEngine::run(const cv::Mat& content, const std::vector<cv::Mat>&
       if (callbacks.cancel && callbacks.cancel->load()) throw Cancelled();
       if (image.grad().defined()) image.mutable_grad().zero_();
       const auto features =
-          vgg_->forward(to_network_layout(image, options.channels_last), all_layers, compute);
+          vgg_->forward(to_network_layout(image, channels_last), all_layers, compute);
       const auto c =
           content_loss(features, targets.content_features, layers.content) * options.content_weight;
       const auto s =

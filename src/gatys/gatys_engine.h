@@ -40,6 +40,7 @@ struct GatysResult {
   std::vector<int> schedule;                              // longest side of each level
   std::vector<std::string> notes;  // automatic choices worth telling the user
   std::string precision;           // "fp32" or "bf16": what the convolutions ran in
+  std::string layout;              // "nchw" or "channels-last"
 };
 
 class GatysEngine {

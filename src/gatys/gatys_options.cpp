@@ -79,23 +79,4 @@ InitKind parse_init(const std::string& s) {
   throw InputError("init: unknown value '" + s + "' (expected content, noise or style)");
 }
 
-const char* to_string(Precision p) {
-  switch (p) {
-    case Precision::automatic:
-      return "auto";
-    case Precision::fp32:
-      return "fp32";
-    case Precision::bf16:
-      return "bf16";
-  }
-  return "auto";
-}
-
-Precision parse_precision(const std::string& s) {
-  if (s == "auto") return Precision::automatic;
-  if (s == "fp32" || s == "float32") return Precision::fp32;
-  if (s == "bf16" || s == "bfloat16") return Precision::bf16;
-  throw InputError("precision: unknown value '" + s + "' (expected auto, fp32 or bf16)");
-}
-
 }  // namespace pastiche

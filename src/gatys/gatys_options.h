@@ -5,15 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "common/runtime.h"
 #include "vgg/vgg.h"
 
 namespace pastiche {
 
 enum class Optimizer { lbfgs, adam };
 enum class InitKind { content, noise, style };
-// Precision of the VGG convolutions; the image, losses and Gram matrices stay float32.
-// auto = bf16 on CPUs with native bf16 dot products (about 2x faster), float32 elsewhere.
-enum class Precision { automatic, fp32, bf16 };
 
 struct GatysOptions {
   int size = 512;  // longest side of the output, px
@@ -37,9 +35,9 @@ struct GatysOptions {
   int lbfgs_history = 10;                   // L-BFGS memory (vectors of image size each)
   PoolKind pool = PoolKind::max;
   uint64_t seed = 0;
-  int preview_every = 0;      // emit a preview image every N iterations (0 = never)
-  bool channels_last = false;  // NCHW measured as fast or faster here (bench/RESULTS.md)
-  Precision precision = Precision::automatic;
+  int preview_every = 0;  // emit a preview image every N iterations (0 = never)
+  MemoryLayout layout = MemoryLayout::automatic;  // channels-last where measured faster
+  Precision precision = Precision::automatic;     // VGG convolutions and Gram matrices
 
   void validate() const;  // throws InputError naming the field
 };
@@ -48,7 +46,5 @@ const char* to_string(Optimizer o);
 const char* to_string(InitKind k);
 Optimizer parse_optimizer(const std::string& s);
 InitKind parse_init(const std::string& s);
-const char* to_string(Precision p);
-Precision parse_precision(const std::string& s);
 
 }  // namespace pastiche

@@ -15,23 +15,53 @@ const torch::Tensor& lookup(const std::map<std::string, torch::Tensor>& tensors,
 }
 
 // ||a - b||^2 / ||b||^2 per batch item, averaged over the batch; b broadcasts over the batch.
+// Computed in float32 whatever the features' dtype.
 torch::Tensor relative_error(const torch::Tensor& value, const torch::Tensor& target) {
   const auto batch = value.size(0);
-  const auto squared = (value - target).pow(2).sum();
-  const auto norm = target.pow(2).sum() * (static_cast<double>(batch) / target.size(0));
+  const auto t = target.to(torch::kFloat);
+  const auto squared = (value.to(torch::kFloat) - t).pow(2).sum();
+  const auto norm = t.pow(2).sum() * (static_cast<double>(batch) / target.size(0));
   return squared / norm.clamp_min(1e-12);
 }
 
 }  // namespace
 
+torch::Tensor GramFunction::forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& f) {
+  ctx->save_for_backward({f});
+  const auto n = f.size(0), c = f.size(1);
+  auto gram = torch::empty({n, c, c}, f.options());
+  for (int64_t i = 0; i < n; ++i) {
+    auto out = gram[i];
+    torch::mm_out(out, f[i], f[i].t());
+  }
+  return gram;
+}
+
+torch::autograd::tensor_list GramFunction::backward(torch::autograd::AutogradContext* ctx,
+                                                    torch::autograd::tensor_list grads) {
+  const auto f = ctx->get_saved_variables()[0];
+  const auto grad = grads[0].to(f.scalar_type());
+  auto df = torch::empty_like(f);  // same strides as f
+  for (int64_t i = 0; i < f.size(0); ++i) {
+    const auto sym = grad[i] + grad[i].t();  // d(F Fᵀ)/dF = (G' + G'ᵀ) F
+    auto out = df[i];
+    if (f.stride(1) == 1) {
+      auto out_t = out.t();
+      torch::mm_out(out_t, f[i].t(), sym);  // channels-last: [HW, C] = [HW, C] [C, C]
+    } else {
+      torch::mm_out(out, sym, f[i]);  // NCHW: [C, HW] = [C, C] [C, HW]
+    }
+  }
+  return {df};
+}
+
 torch::Tensor gram_matrix(const torch::Tensor& features) {
   TORCH_CHECK(features.dim() == 4, "gram_matrix expects [N, C, H, W], got ", features.sizes());
   const auto n = features.size(0), c = features.size(1);
   const auto hw = features.size(2) * features.size(3);
-  // For channels-last input this is a strided view of the [N, HW, C] buffer: no copy, and the
-  // batched matmul reads it as a transposed operand.
+  // A view for either memory format: channels-last items are [C, HW] views of [HW, C] buffers.
   const auto f = features.reshape({n, c, hw});
-  return torch::bmm(f, f.transpose(1, 2)).div(static_cast<double>(hw));
+  return GramFunction::apply(f).to(torch::kFloat).div(static_cast<double>(hw));
 }
 
 torch::Tensor content_loss(const std::map<std::string, torch::Tensor>& features,

@@ -10,8 +10,19 @@
 namespace pastiche {
 
 // Gram matrix of a feature map [N, C, H, W] -> [N, C, C], normalised by H*W so it does not
-// depend on the image size. Works for any memory format (channels-last uses F^T F on [HW, C]).
+// depend on the image size. Works for any memory format; computed in the features' dtype (bf16
+// runs on oneDNN with float32 accumulation), returned as float32.
 torch::Tensor gram_matrix(const torch::Tensor& features);
+
+// F Fᵀ for F = [N, C, HW] (any strides), without the normalisation. One mm per item: LibTorch 1.13
+// sends bf16 mm (not bmm) to oneDNN. The backward pass is one mm per item whose result has F's
+// layout, so a channels-last feature map gets a channels-last gradient; autograd's own backward
+// (two mm's, NCHW results) would need a mixed-layout gradient sum, 3x slower than the rest.
+struct GramFunction : torch::autograd::Function<GramFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& f);
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads);
+};
 
 // Relative losses: squared error divided by the target's squared norm. They are scale free, so the
 // same weights work for either weight convention and any layer depth.

@@ -445,7 +445,7 @@ std::map<std::string, torch::Tensor> VggImpl::forward(const torch::Tensor& rgb,
       x = pool_ == PoolKind::max ? torch::max_pool2d(x, {2, 2}, {2, 2})
                                  : torch::avg_pool2d(x, {2, 2}, {2, 2});
     }
-    if (wanted.count(name)) out[name] = x.to(torch::kFloat).contiguous(format);
+    if (wanted.count(name)) out[name] = x;
   }
   return out;
 }
