@@ -19,7 +19,7 @@ struct GatysOptions {
   Optimizer optimizer = Optimizer::lbfgs;
   InitKind init = InitKind::content;
   double content_weight = 1.0;
-  double style_weight = 15.0;               // relative to content_weight (losses are normalised)
+  double style_weight = 20.0;               // relative to content_weight (losses are normalised)
   double tv_weight = 0.2;                   // total variation, smooths high-frequency noise
   std::vector<std::string> style_layers;    // empty = defaults for the available weights
   std::vector<double> style_layer_weights;  // empty = equal; else one per style layer

@@ -11,7 +11,7 @@ constexpr double kStepDecay = 0.6;   // each finer level gets this share of the 
 }  // namespace
 
 int default_steps(int levels) {
-  return levels <= 1 ? 200 : 300;
+  return levels <= 1 ? 200 : 500;
 }
 
 std::vector<ScaleLevel> plan_schedule(const GatysOptions& options) {

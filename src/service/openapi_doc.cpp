@@ -768,7 +768,7 @@ const std::string& openapi_document() {
          },
          "style_weight": {
           "type": "number",
-          "default": 1000
+          "default": 20
          },
          "content_weight": {
           "type": "number",
@@ -776,7 +776,7 @@ const std::string& openapi_document() {
          },
          "tv_weight": {
           "type": "number",
-          "default": 1
+          "default": 0.2
          },
          "original_colors": {
           "type": "boolean",
@@ -858,7 +858,7 @@ const std::string& openapi_document() {
          },
          "style_weight": {
           "type": "number",
-          "default": 1000
+          "default": 20
          },
          "content_weight": {
           "type": "number",
@@ -866,7 +866,7 @@ const std::string& openapi_document() {
          },
          "tv_weight": {
           "type": "number",
-          "default": 1
+          "default": 0.2
          },
          "original_colors": {
           "type": "boolean",

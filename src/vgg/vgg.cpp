@@ -288,6 +288,34 @@ Inspection inspect(const std::string& path) {
   return out;
 }
 
+// 2x2/2 max pooling whose backward pass routes the gradient by comparing the input with the
+// upsampled output instead of saving int64 argmax indices: those are as large as a bf16 feature
+// map four times over (133 MB of the peak at 1024 px). Both tensors it keeps are kept anyway (the
+// ReLU's output for its own backward, the pooled map as the next convolution's input). Ties in a
+// window share the gradient; after a ReLU the common tie is at 0, where the ReLU's backward zeroes
+// it again.
+struct MaxPool2x2 : torch::autograd::Function<MaxPool2x2> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
+    auto y = torch::max_pool2d(x, {2, 2}, {2, 2});
+    ctx->save_for_backward({x, y});
+    return y;
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& x = saved[0];
+    const auto& y = saved[1];
+    const std::vector<int64_t> even{2 * y.size(2), 2 * y.size(3)};
+    const auto window = x.slice(2, 0, even[0]).slice(3, 0, even[1]);
+    const auto winner = window.eq(torch::upsample_nearest2d(y, even));
+    auto grad = torch::upsample_nearest2d(grads[0].to(x.scalar_type()), even).mul_(winner);
+    if (even[0] == x.size(2) && even[1] == x.size(3)) return {grad};
+    auto full = torch::zeros_like(x);  // odd sizes: the last row/column never wins
+    full.slice(2, 0, even[0]).slice(3, 0, even[1]).copy_(grad);
+    return {full};
+  }
+};
+
 }  // namespace
 
 std::string to_string(VggArch arch) {
@@ -442,8 +470,9 @@ std::map<std::string, torch::Tensor> VggImpl::forward(const torch::Tensor& rgb,
       // its output, so this saves one activation-sized buffer per layer.
       x = wanted.count(order[i - 1]) ? torch::relu(x) : torch::relu_(x);
     } else {
-      x = pool_ == PoolKind::max ? torch::max_pool2d(x, {2, 2}, {2, 2})
-                                 : torch::avg_pool2d(x, {2, 2}, {2, 2});
+      x = pool_ == PoolKind::avg ? torch::avg_pool2d(x, {2, 2}, {2, 2})
+          : x.requires_grad()    ? MaxPool2x2::apply(x)
+                                 : torch::max_pool2d(x, {2, 2}, {2, 2});
     }
     if (wanted.count(name)) out[name] = x;
   }

@@ -72,9 +72,9 @@ export function paramsSummary(job) {
 
 // Style strength slider position (0..100) <-> style_weight on a log scale around the default.
 // The engine's default style weight (losses are normalised, see GatysOptions).
-export const STRENGTH_DEFAULT_WEIGHT = 15;
+export const STRENGTH_DEFAULT_WEIGHT = 20;
 export function strengthToWeight(pos) {
-  // 0 → 0.474, 50 → 15 (default), 100 → 474: three decades around the default
+  // 0 → 0.632, 50 → 20 (default), 100 → 632: three decades around the default
   return +(STRENGTH_DEFAULT_WEIGHT * 10 ** ((3 * (pos - 50)) / 100)).toPrecision(3);
 }
 export function weightToStrength(w) {

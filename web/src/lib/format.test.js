@@ -39,11 +39,11 @@ describe('format', () => {
       .toBe('Fast · 640 px · original colours');
   });
   it('strength scale', () => {
-    expect(strengthToWeight(50)).toBe(15);
-    expect(strengthToWeight(0)).toBe(0.474);
-    expect(strengthToWeight(100)).toBe(474);
-    expect(weightToStrength(15)).toBe(50);
-    expect(weightToStrength(474)).toBe(100);
+    expect(strengthToWeight(50)).toBe(20);
+    expect(strengthToWeight(0)).toBe(0.632);
+    expect(strengthToWeight(100)).toBe(632);
+    expect(weightToStrength(20)).toBe(50);
+    expect(weightToStrength(632)).toBe(100);
   });
   it('error messages', () => {
     expect(describeError(429, '', 30)).toMatch(/queue is full.*30 s/);

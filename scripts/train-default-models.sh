@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Trains (or, with RESUME=1, continues) the default fast-style models in models/ with the
+# project's own `pastiche train`, one after the other. Runs at idle CPU priority so the machine
+# stays usable. Checkpoints, previews and loss logs go to models/training/ (not committed).
+#   SHARED=../shared ITERATIONS=2000 bash scripts/train-default-models.sh [name ...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED="${SHARED:-../shared}"
+ITERATIONS="${ITERATIONS:-2000}"
+WORK=models/training
+mkdir -p "$WORK"
+export PASTICHE_VGG="${PASTICHE_VGG:-$SHARED/models/vgg19-keras-partial.safetensors}"
+
+declare -A TITLE ARTIST DESCRIPTION
+TITLE[starry_night]="The Starry Night"; ARTIST[starry_night]="Vincent van Gogh"
+DESCRIPTION[starry_night]="Deep ultramarine and cobalt blues swirl around glowing yellow-white stars and a crescent moon, with a dark green cypress flaring up in the foreground. Thick impasto strokes, short and curved, follow the turbulence of the sky in rhythmic parallel dashes."
+TITLE[the_scream]="The Scream"; ARTIST[the_scream]="Edvard Munch"
+DESCRIPTION[the_scream]="A blood-orange and yellow sky curls in waves above a blue-black fjord, while a pale, skull-like figure on the bridge presses its hands to its face. Long, sinuous brushstrokes of flat colour ripple through sky, water and landscape alike, with the bridge's straight diagonal cutting across them."
+TITLE[great_wave]="The Great Wave off Kanagawa"; ARTIST[great_wave]="Katsushika Hokusai"
+DESCRIPTION[great_wave]="Prussian blue and indigo waves with white, claw-like foam tower over pale boats under a cream-yellow sky, Mount Fuji small and grey in the distance. Crisp woodblock outlines and flat graded colour replace brushwork, with the foam broken into fine, repeated curls."
+TITLE[udnie]="Udnie (Young American Girl, The Dance)"; ARTIST[udnie]="Francis Picabia"
+DESCRIPTION[udnie]="Interlocking planes of slate blue, ochre, rust and pale grey crowd the canvas in a near-abstract dance of shapes. Hard-edged, faceted forms with smooth modelled shading, as if a cubist machine had been set in motion."
+
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(starry_night the_scream great_wave udnie)
+for name in "${names[@]}"; do
+  resume=()
+  if [ "${RESUME:-0}" = 1 ] && [ -f "$WORK/$name.safetensors.ckpt" ]; then resume=(--resume); fi
+  start=$(date +%s)
+  chrt --idle 0 build/pastiche train --style "$SHARED/images/style/$name.jpg" \
+    --dataset "$SHARED/datasets/photos" -o "$WORK/$name.safetensors" --light --size 256 \
+    --batch 4 --iterations "$ITERATIONS" --lr 2e-3 --style-weight 15 --tv-weight 10 \
+    --checkpoint-every 250 --preview-image "$SHARED/images/content/chicago.jpg" --fp16 --seed 1 \
+    --title "${TITLE[$name]}" --artist "${ARTIST[$name]}" --description "${DESCRIPTION[$name]}" \
+    --quiet "${resume[@]}"
+  echo "$name: $ITERATIONS iterations in $(( $(date +%s) - start )) s" | tee -a "$WORK/times.txt"
+  cp "$WORK/$name.safetensors" "models/$name.safetensors"
+done
