@@ -1,5 +1,6 @@
 #include "common/runtime.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <torch/torch.h>
 
@@ -134,6 +135,16 @@ ComputeFormat resolve_compute_format(Precision precision, MemoryLayout layout,
                         ? device.is_cpu() && bf16 && cpu_has_amx_bf16()
                         : layout == MemoryLayout::channels_last;
   return f;
+}
+
+bool set_thread_idle_priority() {
+#ifdef SCHED_IDLE
+  sched_param param{};
+  param.sched_priority = 0;
+  return sched_setscheduler(0, SCHED_IDLE, &param) == 0;  // 0 = the calling thread
+#else
+  return false;
+#endif
 }
 
 int64_t peak_rss_bytes() {

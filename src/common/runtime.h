@@ -62,6 +62,12 @@ struct ComputeFormat {
 ComputeFormat resolve_compute_format(Precision precision, MemoryLayout layout,
                                      torch::Device device);
 
+// Moves the calling thread (and the threads it starts later, such as LibTorch's OpenMP pool,
+// which inherit it) to Linux's SCHED_IDLE class: it then runs only when no normal thread wants
+// the CPU. The service's job workers use it so request threads answer in milliseconds while
+// both cores are busy stylising. Returns false where the system refuses.
+bool set_thread_idle_priority();
+
 // Peak resident set size of this process so far, bytes.
 int64_t peak_rss_bytes();
 

@@ -1,5 +1,7 @@
 #include "service/job_runner.h"
 
+#include "common/runtime.h"
+
 #include <c10/util/Exception.h>
 
 #include <algorithm>
@@ -278,6 +280,9 @@ void JobRunner::enforce_quota() {
 }
 
 void JobRunner::worker(Lane& lane) {
+  // Before the first LibTorch call, so its OpenMP threads inherit the priority.
+  if (config_.idle_priority_workers && !set_thread_idle_priority())
+    log_->warn("could not lower the job worker's CPU priority; requests may slow under load");
   while (true) {
     std::string id;
     std::shared_ptr<Live> live;

@@ -38,6 +38,10 @@ struct RunnerConfig {
   int max_attempts = 3;        // starts before a repeatedly interrupted job is failed
   int preview_every = 10;      // Gatys iterations between preview images
   int64_t max_disk_bytes = 0;  // image store quota; 0 = none
+  // Workers at idle CPU priority (see set_thread_idle_priority): HTTP requests stay fast while
+  // jobs saturate the cores. Turn off when other busy programs share the machine, which would
+  // then starve the jobs.
+  bool idle_priority_workers = true;
   RequestLimits limits;
 };
 

@@ -140,6 +140,7 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(con
 
   RunnerConfig rc;
   rc.fast_workers = cfg.fast_workers;
+  rc.idle_priority_workers = cfg.idle_priority_workers;
   rc.gatys_workers = cfg.gatys_workers;
   rc.max_queue = cfg.max_queue;
   rc.max_attempts = cfg.max_attempts;

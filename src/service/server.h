@@ -19,6 +19,7 @@ struct ServerConfig {
   std::string device = "auto";
   int threads = 0;  // LibTorch intra-op threads; 0 = all cores
   int fast_workers = 1;
+  bool idle_priority_workers = true;  // jobs yield the CPU to request threads
   int gatys_workers = 1;
   int http_threads = 64;  // connections served at once (SSE streams hold one each)
   int max_queue = 64;

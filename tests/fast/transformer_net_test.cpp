@@ -89,6 +89,35 @@ TEST(TransformerNet, ChannelsLastGivesTheSameResult) {
   EXPECT_TRUE(torch::allclose(plain, cl, 1e-4, 1e-5));
 }
 
+TEST(TransformerNet, ReflectionPadMatchesLibTorchsForBothLayouts) {
+  auto x = torch::rand({2, 3, 9, 11});
+  namespace F = torch::nn::functional;
+  const auto expected = F::pad(x, F::PadFuncOptions({4, 4, 4, 4}).mode(torch::kReflect));
+  EXPECT_TRUE(torch::equal(reflection_pad(x, 4), expected));
+  const auto cl = reflection_pad(x.contiguous(torch::MemoryFormat::ChannelsLast), 4);
+  EXPECT_TRUE(cl.is_contiguous(torch::MemoryFormat::ChannelsLast));
+  EXPECT_TRUE(torch::equal(cl, expected));
+  EXPECT_TRUE(torch::equal(
+      reflection_pad(x.to(torch::kBFloat16), 1),
+      F::pad(x, F::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReflect)).to(torch::kBFloat16)));
+}
+
+TEST(TransformerNet, Bf16ForwardAndBackwardTrackFloat32) {
+  // Mixed precision: float32 parameters, bf16 activations. The output must stay within a few
+  // 8-bit levels of the float32 network and the parameters must receive float32 gradients.
+  auto net = testing::random_net(8, 2, 1);
+  auto x = torch::rand({2, 3, 36, 44});
+  const auto reference = net->forward(x);
+  const auto y = net->forward(x.to(torch::kBFloat16).contiguous(torch::MemoryFormat::ChannelsLast));
+  EXPECT_EQ(y.scalar_type(), torch::kBFloat16);
+  EXPECT_LT((y.to(torch::kFloat) - reference).abs().max().item<float>(), 4.0f / 255.0f);
+  y.to(torch::kFloat).mean().backward();
+  for (const auto& p : net->parameters()) {
+    ASSERT_TRUE(p.grad().defined());
+    EXPECT_EQ(p.grad().scalar_type(), torch::kFloat);
+  }
+}
+
 TEST(TransformerNet, RejectsBadShapes) {
   EXPECT_THROW(TransformerNet(TransformerNetOptions{0, 5, 1}), std::invalid_argument);
   EXPECT_THROW(TransformerNet(TransformerNetOptions{16, -1, 1}), std::invalid_argument);

@@ -31,6 +31,30 @@ TEST(GramMatrix, ChannelsLastEqualsContiguousAndNaiveLoop) {
       }
 }
 
+TEST(GramMatrix, CustomBackwardMatchesAutogradAndKeepsTheLayout) {
+  torch::manual_seed(2);
+  const auto base = torch::randn({2, 4, 6, 5});
+  const auto target = torch::randn({2, 4, 4});
+  for (const auto format : {torch::MemoryFormat::Contiguous, torch::MemoryFormat::ChannelsLast}) {
+    auto f = base.clone(format).requires_grad_(true);
+    (gram_matrix(f) * target).sum().backward();
+    // Autograd's own derivative of the plain formula.
+    auto g = base.clone().requires_grad_(true);
+    const auto flat = g.reshape({2, 4, 30});
+    (torch::bmm(flat, flat.transpose(1, 2)).div(30.0) * target).sum().backward();
+    EXPECT_TRUE(torch::allclose(f.grad(), g.grad(), 1e-4, 1e-5));
+    EXPECT_TRUE(f.grad().is_contiguous(format));
+  }
+}
+
+TEST(GramMatrix, Bf16FeaturesGiveAFloat32GramCloseToFloat32) {
+  torch::manual_seed(3);
+  const auto f = torch::rand({1, 16, 32, 32}).contiguous(torch::MemoryFormat::ChannelsLast);
+  const auto g16 = gram_matrix(f.to(torch::kBFloat16));
+  EXPECT_EQ(g16.scalar_type(), torch::kFloat);
+  EXPECT_TRUE(torch::allclose(g16, gram_matrix(f), 2e-2, 1e-3));
+}
+
 TEST(ContentLoss, IsRelativeSquaredErrorAveragedOverLayers) {
   std::map<std::string, torch::Tensor> features{{"a", torch::full({1, 1, 2, 2}, 3.f)},
                                                 {"b", torch::zeros({1, 1, 1, 1})}};

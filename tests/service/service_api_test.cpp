@@ -1,5 +1,9 @@
 // Integration tests: a real server on a loopback port, spoken to over HTTP.
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <filesystem>
+#include <map>
+#include <sstream>
 
 #include <fstream>
 
@@ -49,6 +53,35 @@ TEST_F(ServiceTest, StylesListBuiltinsWithMethodsAndThumbnails) {
     EXPECT_EQ(probe_image(t->body).format, "jpeg");
   }
   EXPECT_EQ(a.get("/api/styles/nope/thumbnail")->status, 404);
+}
+
+// Threads of this process in each scheduling class, from /proc (field 41 of a task's stat).
+std::map<int, int> threads_by_policy() {
+  std::map<int, int> count;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (comm) "
+    std::string field;
+    for (int i = 3; i <= 41 && fields >> field; ++i) {
+      if (i == 41) ++count[std::stoi(field)];
+    }
+  }
+  return count;
+}
+
+TEST_F(ServiceTest, JobWorkersRunAtIdlePriorityByDefault) {
+  const int before = threads_by_policy()[SCHED_IDLE];
+  start([](service::ServerConfig& c) { c.idle_priority_workers = true; });
+  auto a = api();
+  // Once a job has finished, every worker has passed its priority call.
+  auto id =
+      a.submit({{"style", "tiny"}, {"method", "fast"}, {"size", "64"}}, png_of(test_photo(80, 60)));
+  ASSERT_EQ(a.wait_finished(id)["status"], "done");
+  const auto after = threads_by_policy();
+  // One fast and one Gatys worker (plus the OpenMP threads a job started from the fast one).
+  EXPECT_GE(after.count(SCHED_IDLE) ? after.at(SCHED_IDLE) - before : 0, 2);
+  EXPECT_GT(after.count(SCHED_OTHER) ? after.at(SCHED_OTHER) : 0, 0);  // HTTP threads stay normal
 }
 
 TEST_F(ServiceTest, FastJobLifecycleResultFormatsHistoryAndDelete) {

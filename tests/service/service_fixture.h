@@ -80,6 +80,8 @@ struct ServiceFiles {
     c.web_dir = dir.file("no-web");
     c.device = "cpu";
     c.threads = 1;
+    // ctest runs test binaries in parallel: idle-priority workers would wait behind them.
+    c.idle_priority_workers = false;
     c.log_console = false;
     c.rate_limit = 0;
     c.http_threads = 16;

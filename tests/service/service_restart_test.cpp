@@ -77,6 +77,7 @@ struct ServeProcess {
                                      "--vgg",           files.vgg_path,
                                      "--threads",       "1",
                                      "--rate-limit",    "0",
+                                     "--normal-priority-workers",
                                      "--web-dir",       files.dir.file("no-web")};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
