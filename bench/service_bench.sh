@@ -42,7 +42,7 @@ rm -rf "$work/data"
 start_server --fast-workers 2 --max-size 1024
 job=$(submit 64)
 for _ in $(seq 100); do [[ $(status "$job") == done ]] && break; sleep 0.1; done
-for _ in $(seq 12); do submit 1024 >/dev/null; done   # keeps both fast workers busy
+for _ in $(seq 48); do submit 1024 >/dev/null; done   # keeps both fast workers busy
 sleep 1
 running=$(curl -fs "http://127.0.0.1:$port/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["queue"]["running"])')
 echo "jobs running during the measurement: $running"
