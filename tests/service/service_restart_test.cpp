@@ -77,8 +77,8 @@ struct ServeProcess {
                                      "--vgg",           files.vgg_path,
                                      "--threads",       "1",
                                      "--rate-limit",    "0",
-                                     "--normal-priority-workers",
                                      "--web-dir",       files.dir.file("no-web")};
+    args.push_back("--normal-priority-workers");  // beside parallel tests (see the fixture)
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
