@@ -121,8 +121,7 @@ MemoryLayout parse_memory_layout(const std::string& s) {
 }
 
 torch::Tensor ComputeFormat::apply(const torch::Tensor& x) const {
-  return x.to(dtype).contiguous(channels_last ? torch::MemoryFormat::ChannelsLast
-                                              : torch::MemoryFormat::Contiguous);
+  return x.to(dtype).contiguous(memory_format());
 }
 
 ComputeFormat resolve_compute_format(Precision precision, MemoryLayout layout,

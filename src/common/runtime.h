@@ -54,6 +54,9 @@ struct ComputeFormat {
   torch::ScalarType dtype = torch::kFloat;
   bool channels_last = false;
   bool bf16() const { return dtype == torch::kBFloat16; }
+  torch::MemoryFormat memory_format() const {
+    return channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  }
   // x cast to dtype and laid out accordingly.
   torch::Tensor apply(const torch::Tensor& x) const;
   std::string precision_name() const { return bf16() ? "bf16" : "fp32"; }

@@ -74,10 +74,7 @@ void prepare_for_inference(TransformerNet& net, const ComputeFormat& format) {
   torch::NoGradGuard no_grad;
   for (auto& p : net->parameters()) {
     p.set_requires_grad(false);
-    auto data = p.to(format.dtype);
-    if (p.dim() == 4 && format.channels_last)
-      data = data.contiguous(torch::MemoryFormat::ChannelsLast);
-    p.set_data(data);
+    p.set_data(p.dim() == 4 ? format.apply(p) : p.to(format.dtype));
   }
 }
 

@@ -38,11 +38,11 @@ inline constexpr int64_t kUntiledMaxPixels = 1536 * 1024;
 // stride - 1 px longer than `tile`).
 std::vector<int> tile_starts(int length, int tile, int overlap);
 
-// The whole image in one pass. `style` is the [S] mixing vector. Output is 8-bit BGR.
 // Eval mode, no gradients, parameters cast to `format` once (rather than in every forward pass).
 void prepare_for_inference(TransformerNet& net, const ComputeFormat& format);
 
-// The network computes in `format` (see common/runtime.h).
+// The whole image in one pass. `style` is the [S] mixing vector. Output is 8-bit BGR. The network
+// computes in `format` (see common/runtime.h).
 cv::Mat run_network(TransformerNet& net, const cv::Mat& bgr, const torch::Tensor& style,
                     const ComputeFormat& format);
 

@@ -180,8 +180,7 @@ struct TrainStepper::State {
       style_images.push_back(image);
       // Targets in float32 whatever the training precision.
       auto x = image_to_tensor(resize_longest(image, style_side), device)
-                   .contiguous(format.channels_last ? torch::MemoryFormat::ChannelsLast
-                                                    : torch::MemoryFormat::Contiguous);
+                   .contiguous(format.memory_format());
       auto features = vgg->forward(x, style_layers);
       std::map<std::string, torch::Tensor> grams;
       for (const auto& layer : style_layers) grams[layer] = gram_matrix(features.at(layer));

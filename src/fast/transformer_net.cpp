@@ -177,11 +177,9 @@ torch::Tensor TransformerNetImpl::forward(const torch::Tensor& x, const torch::T
   F::PadFuncOptions::mode_t mode = torch::kReplicate;
   if (reflect) mode = torch::kReflect;
   // LibTorch 1.13's pad kernels have no bf16: pad the 3-channel input in float32.
-  const auto format =
-      x.is_contiguous() ? torch::MemoryFormat::Contiguous : torch::MemoryFormat::ChannelsLast;
   auto padded = F::pad(x.to(torch::kFloat), F::PadFuncOptions({0, pad_w, 0, pad_h}).mode(mode))
                     .to(x.scalar_type())
-                    .contiguous(format);
+                    .contiguous(x.suggest_memory_format());
   return body(padded, weights, stats).slice(2, 0, h).slice(3, 0, w);
 }
 
