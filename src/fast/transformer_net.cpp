@@ -1,6 +1,7 @@
 #include "fast/transformer_net.h"
 
 #include "common/error.h"
+#include "fast/instance_norm_kernel.h"
 
 namespace pastiche {
 
@@ -84,16 +85,44 @@ torch::Tensor spatial_mean(const torch::Tensor& x) {
   return x.permute({0, 2, 3, 1}).reshape({n, -1, c}).mean(1).view({n, c, 1, 1});
 }
 
+constexpr bool kThenReLU = true;
+
 }  // namespace
 
 torch::Tensor ConditionalInstanceNormImpl::forward(const torch::Tensor& x,
-                                                   const torch::Tensor& style, NormStats* stats) {
-  const int64_t c = x.size(1);
+                                                   const torch::Tensor& style, NormStats* stats,
+                                                   bool relu) {
+  const int64_t n = x.size(0), c = x.size(1);
+  // Mixed per-style affine parameters: [N or 1, C].
+  const auto g = style.to(torch::kFloat).matmul(gamma.to(torch::kFloat)).reshape({-1, c});
+  const auto b = style.to(torch::kFloat).matmul(beta.to(torch::kFloat)).reshape({-1, c});
+  const bool replay = stats && stats->mode == NormStats::Mode::replay;
+  if (replay && stats->next >= stats->mean.size())
+    throw std::logic_error("instance-norm statistics exhausted (network changed?)");
+
+  const bool autograd =
+      torch::GradMode::is_enabled() && (x.requires_grad() || gamma.requires_grad());
+  if (!autograd && fused_norm_supported(x)) {
+    torch::Tensor mean, var;  // float32 [N, C]
+    if (replay) {
+      mean = stats->mean[stats->next].to(torch::kFloat).reshape({-1, c});
+      var = stats->var[stats->next].to(torch::kFloat).reshape({-1, c});
+      ++stats->next;
+    } else {
+      std::tie(mean, var) = spatial_mean_var(x);
+      if (stats) {
+        stats->mean.push_back(mean.view({n, c, 1, 1}));
+        stats->var.push_back(var.view({n, c, 1, 1}));
+      }
+    }
+    // y = (x - mean) / sqrt(var + eps) * g + b = x * scale + (b - mean * scale), in float32.
+    const auto scale = g * torch::rsqrt(var + kEps);
+    return scale_shift(x, scale, b - mean * scale, relu);
+  }
+
   const auto dtype = x.scalar_type();
   torch::Tensor mean, var, centred;
-  if (stats && stats->mode == NormStats::Mode::replay) {
-    if (stats->next >= stats->mean.size())
-      throw std::logic_error("instance-norm statistics exhausted (network changed?)");
+  if (replay) {
     mean = stats->mean[stats->next];
     var = stats->var[stats->next];
     ++stats->next;
@@ -109,12 +138,11 @@ torch::Tensor ConditionalInstanceNormImpl::forward(const torch::Tensor& x,
       stats->var.push_back(var.detach());
     }
   }
-  // Mixed per-style affine parameters: [N or 1, C].
-  const auto g = style.to(torch::kFloat).matmul(gamma.to(torch::kFloat)).reshape({-1, c, 1, 1});
-  const auto b = style.to(torch::kFloat).matmul(beta.to(torch::kFloat)).reshape({-1, c, 1, 1});
-  const auto scale = g * torch::rsqrt(var.to(torch::kFloat) + kEps);
+  const auto scale =
+      (g * torch::rsqrt(var.to(torch::kFloat).reshape({-1, c}) + kEps)).reshape({-1, c, 1, 1});
   // y = (x - mean) / sqrt(var + eps) * g + b
-  return torch::addcmul(b.to(dtype), centred, scale.to(dtype));
+  auto y = torch::addcmul(b.reshape({-1, c, 1, 1}).to(dtype), centred, scale.to(dtype));
+  return relu ? y.relu_() : y;
 }
 
 ResidualBlockImpl::ResidualBlockImpl(int64_t channels, int64_t styles)
@@ -125,7 +153,7 @@ ResidualBlockImpl::ResidualBlockImpl(int64_t channels, int64_t styles)
 
 torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& style,
                                          NormStats* stats) {
-  auto y = in1(conv1(x), style, stats).relu_();
+  auto y = in1(conv1(x), style, stats, kThenReLU);
   return x + in2(conv2(y), style, stats);
 }
 
@@ -149,12 +177,12 @@ TransformerNetImpl::TransformerNetImpl(const TransformerNetOptions& options) : o
 
 torch::Tensor TransformerNetImpl::body(const torch::Tensor& x, const torch::Tensor& style,
                                        NormStats* stats) {
-  auto y = in1(conv1(x), style, stats).relu_();
-  y = in2(conv2(y), style, stats).relu_();
-  y = in3(conv3(y), style, stats).relu_();
+  auto y = in1(conv1(x), style, stats, kThenReLU);
+  y = in2(conv2(y), style, stats, kThenReLU);
+  y = in3(conv3(y), style, stats, kThenReLU);
   for (const auto& block : *res) y = block->as<ResidualBlock>()->forward(y, style, stats);
-  y = in4(up1(y), style, stats).relu_();
-  y = in5(up2(y), style, stats).relu_();
+  y = in4(up1(y), style, stats, kThenReLU);
+  y = in5(up2(y), style, stats, kThenReLU);
   return torch::sigmoid(conv_out(y));
 }
 
