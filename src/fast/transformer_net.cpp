@@ -33,22 +33,6 @@ TransformerNetOptions TransformerNetOptions::from_json(const nlohmann::json& j) 
   return o;
 }
 
-torch::Tensor reflection_pad(const torch::Tensor& x, int64_t p) {
-  if (p == 0) return x;
-  // One allocation: the interior is copied once, then the four borders are mirrored in place
-  // (rows from x, columns from the row-padded result so the corners come out right).
-  const int64_t h = x.size(2), w = x.size(3);
-  auto out = torch::empty({x.size(0), x.size(1), h + 2 * p, w + 2 * p},
-                          x.options().memory_format(x.suggest_memory_format()));
-  auto rows = out.slice(3, p, p + w);
-  rows.slice(2, p, p + h).copy_(x);
-  rows.slice(2, 0, p).copy_(x.slice(2, 1, p + 1).flip({2}));
-  rows.slice(2, p + h, h + 2 * p).copy_(x.slice(2, h - p - 1, h - 1).flip({2}));
-  out.slice(3, 0, p).copy_(out.slice(3, p + 1, 2 * p + 1).flip({3}));
-  out.slice(3, p + w, w + 2 * p).copy_(out.slice(3, w - 1, w + p - 1).flip({3}));
-  return out;
-}
-
 ConvLayerImpl::ConvLayerImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride)
     : padding(kernel / 2),
       conv(register_module(

@@ -15,6 +15,8 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
+#include "fast/reflection_pad.h"
+
 #include <cstdint>
 #include <vector>
 
@@ -41,10 +43,6 @@ struct NormStats {
   std::vector<torch::Tensor> mean, var;  // one [N, C, 1, 1] pair per normalisation layer
   size_t next = 0;                       // replay cursor
 };
-
-// Reflection padding of every side by `p` px (p < H, W), for any dtype and memory format:
-// LibTorch 1.13 has no bf16 reflection_pad2d, and this keeps channels-last tensors channels-last.
-torch::Tensor reflection_pad(const torch::Tensor& x, int64_t p);
 
 // Reflection padding of k/2 followed by a convolution. The convolution runs in the input's dtype:
 // with bf16 input the float32 parameters (the optimiser's master copy) are cast on the fly.

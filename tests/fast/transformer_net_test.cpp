@@ -102,6 +102,27 @@ TEST(TransformerNet, ReflectionPadMatchesLibTorchsForBothLayouts) {
       F::pad(x, F::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReflect)).to(torch::kBFloat16)));
 }
 
+TEST(TransformerNet, ReflectionPadGradientMatchesLibTorchs) {
+  namespace F = torch::nn::functional;
+  torch::manual_seed(4);
+  for (int64_t p : {1, 4}) {
+    for (auto format : {torch::MemoryFormat::Contiguous, torch::MemoryFormat::ChannelsLast}) {
+      auto x = torch::rand({2, 3, 9, 11}).contiguous(format).requires_grad_();
+      auto upstream = torch::randn({2, 3, 9 + 2 * p, 11 + 2 * p}).contiguous(format);
+      auto ref_x = x.detach().clone().requires_grad_();
+      F::pad(ref_x, F::PadFuncOptions({p, p, p, p}).mode(torch::kReflect)).backward(upstream);
+      reflection_pad(x, p).backward(upstream);
+      EXPECT_TRUE(torch::allclose(x.grad(), ref_x.grad(), 1e-5, 1e-6)) << p;
+      EXPECT_EQ(x.grad().sizes(), x.sizes());
+
+      auto xb = x.detach().to(torch::kBFloat16).requires_grad_();
+      reflection_pad(xb, p).backward(upstream.to(torch::kBFloat16));
+      EXPECT_EQ(xb.grad().scalar_type(), torch::kBFloat16);
+      EXPECT_TRUE(torch::allclose(xb.grad().to(torch::kFloat), ref_x.grad(), 0.02, 0.05)) << p;
+    }
+  }
+}
+
 TEST(TransformerNet, Bf16ForwardAndBackwardTrackFloat32) {
   // Mixed precision: float32 parameters, bf16 activations. The output must stay within a few
   // 8-bit levels of the float32 network and the parameters must receive float32 gradients.
