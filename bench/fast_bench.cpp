@@ -4,6 +4,8 @@
 //              [--threads 2]
 //   fast_bench --mode train [--size 256] [--batch 4] [--runs 5] --vgg FILE [--width 16 ...]
 //   fast_bench --mode video [--video-width 640] [--video-height 360] [--frames 30]
+//   --profile FILE (infer, train): one more run under the LibTorch profiler, written as a Chrome
+//   trace; bench/profile_summary.py prints its ops by self time.
 // Prints one JSON line on stdout (median/min/max ms, GFLOP and GFLOP/s). Inference: batch 1,
 // InferenceMode, random init (timing does not depend on the weights). Training: prebuilt random
 // batch, the project's trainer step (VGG losses at the default layers, Adam).
@@ -20,6 +22,11 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#if __has_include(<torch/csrc/autograd/profiler_legacy.h>)
+#include <torch/csrc/autograd/profiler_legacy.h>
+#define PASTICHE_HAS_PROFILER 1
+#endif
 
 #include "common/runtime.h"
 #include "fast/fast_stylizer.h"
@@ -42,7 +49,7 @@ struct Args {
   int64_t width = 32, res_blocks = 5;
   std::string precision = "auto", layout = "auto";
   int size = 256, batch = 4;
-  std::string vgg;
+  std::string vgg, profile;
   int video_width = 640, video_height = 360, frames = 30;
 };
 
@@ -72,6 +79,7 @@ Args parse(int argc, char** argv) {
   get("--size", a.size);
   get("--batch", a.batch);
   get("--vgg", a.vgg);
+  get("--profile", a.profile);
   get("--video-width", a.video_width);
   get("--video-height", a.video_height);
   get("--frames", a.frames);
@@ -89,6 +97,18 @@ double transformer_gflop(const TransformerNetOptions& o, int64_t h, int64_t w) {
   f += 2.0 * o.res_blocks * conv(3, 4 * c, 4 * c, h / 4, w / 4);
   f += conv(3, 4 * c, 2 * c, h / 2, w / 2) + conv(3, 2 * c, c, h, w) + conv(9, c, 3, h, w);
   return f / 1e9;
+}
+
+// Runs `f` once more under the profiler when --profile was given (after the timed runs).
+template <typename F>
+void profile_run(const Args& a, F&& f) {
+  if (a.profile.empty()) return;
+#ifdef PASTICHE_HAS_PROFILER
+  torch::autograd::profiler::RecordProfile guard(a.profile);
+  f();
+#else
+  std::cerr << "--profile: this LibTorch has no legacy profiler; ignored\n";
+#endif
 }
 
 nlohmann::json stats(std::vector<double> ms) {
@@ -126,6 +146,7 @@ nlohmann::json bench_infer(const Args& a) {
       if (r >= a.warmup) ms.push_back(elapsed);
       std::cerr << "infer " << size << " run " << r << ": " << elapsed << " ms\n";
     }
+    profile_run(a, [&] { net->forward(x); });
     auto s = stats(ms);
     const double gflop = transformer_gflop(options, size, size);
     s["gflop"] = gflop;
@@ -164,6 +185,7 @@ nlohmann::json bench_train(const Args& a) {
     if (r >= a.warmup) ms.push_back(elapsed);
     std::cerr << "train run " << r << ": " << elapsed << " ms\n";
   }
+  profile_run(a, [&] { stepper.step(batch); });
   auto s = stats(ms);
   s["median_s_per_step"] = s["median_ms"].get<double>() / 1000.0;
   s["images_per_s"] = a.batch * 1000.0 / s["median_ms"].get<double>();
