@@ -3,6 +3,8 @@
 # Gatys engine on the same photo). For each model and each photo the training never saw, prints
 # style_rel / content_rel (../shared/peers/evaluate.py, 256 px) of the fast output and of Gatys.
 #   bench/fast_quality.sh [BUILD_DIR] [SHARED_DIR] [MODEL ...]   (default: every model in models/)
+#   PHOTOS="chicago dog" to choose the photos (default: every content photo of ../shared but the
+#   128 px one; none is in ../shared/datasets/photos, the training set).
 set -euo pipefail
 build=${1:-build}
 shared=${2:-../shared}
@@ -20,7 +22,7 @@ echo "| --- | --- | --- | --- | --- |"
 for model in "${models[@]}"; do
   name=$(basename "$model" .safetensors)
   style="$shared/images/style/$name.jpg"
-  for photo in chicago dog; do
+  for photo in ${PHOTOS:-chicago dog arched_door eagle giraffe horses kite}; do
     content="$shared/images/content/$photo.jpg"
     "$build/pastiche" stylize "$content" --model "$model" -o "$out/fast.png" --size 256 -q
     "$build/pastiche" stylize "$content" --style "$style" -o "$out/gatys.png" --size 256 --steps 100 -q
