@@ -4,7 +4,8 @@
 # style_rel / content_rel (../shared/peers/evaluate.py, 256 px) of the fast output and of Gatys.
 #   bench/fast_quality.sh [BUILD_DIR] [SHARED_DIR] [MODEL ...]   (default: every model in models/)
 #   PHOTOS="chicago dog" to choose the photos (default: every content photo of ../shared but the
-#   128 px one; none is in ../shared/datasets/photos, the training set).
+#   128 px one; none is in ../shared/datasets/photos, the training set). STYLE_NAME=NAME when a
+#   model file is not named after its painting in ../shared/images/style.
 set -euo pipefail
 build=${1:-build}
 shared=${2:-../shared}
@@ -21,7 +22,7 @@ echo "| model | photo | fast style_rel / content_rel | Gatys 100 steps | style r
 echo "| --- | --- | --- | --- | --- |"
 for model in "${models[@]}"; do
   name=$(basename "$model" .safetensors)
-  style="$shared/images/style/$name.jpg"
+  style="$shared/images/style/${STYLE_NAME:-$name}.jpg"
   for photo in ${PHOTOS:-chicago dog arched_door eagle giraffe horses kite}; do
     content="$shared/images/content/$photo.jpg"
     "$build/pastiche" stylize "$content" --model "$model" -o "$out/fast.png" --size 256 -q

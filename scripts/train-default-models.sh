@@ -22,7 +22,7 @@ declare -A PLAN
 PLAN[starry_night]="$FIRST 2000:1e-3:30:10:1,1,1 2800:1e-3:35:2:1,1,2"
 PLAN[the_scream]="$FIRST 2400:1e-3:35:10:1,1,1 3200:1e-3:35:2:1,1,2"
 PLAN[great_wave]="$FIRST 2800:1e-3:35:2:1,1,2"
-PLAN[udnie]="$FIRST 2800:1e-3:50:2:1,1,2"
+PLAN[udnie]="$FIRST 3200:1e-3:50:2:1,1,2"
 
 declare -A TITLE ARTIST DESCRIPTION
 TITLE[starry_night]="The Starry Night"; ARTIST[starry_night]="Vincent van Gogh"

@@ -36,9 +36,9 @@ struct TrainOptions {
   double learning_rate = 1e-3;  // Adam
   int iterations = 0;           // optimiser steps; 0 = from epochs, or 2000 if both are 0
   double epochs = 0;            // passes over the dataset (alternative to iterations)
-  // Relative losses (see gatys/losses.h). The defaults are those the default models ended with
-  // (models/README.md): a lower style weight or a higher TV weight left them 1.5-2.7x further
-  // from the painting's Gram matrices than the Gatys engine, and blurrier.
+  // Relative losses (see gatys/losses.h). The defaults are what three of the four default models
+  // ended with (models/README.md; udnie 50): a lower style weight or a higher TV weight left them
+  // 1.5-2.7x further from the painting's Gram matrices than the Gatys engine, and blurrier.
   double content_weight = 1.0;
   double style_weight = 35.0;
   double tv_weight = 2.0;
