@@ -23,6 +23,7 @@ PLAN[starry_night]="$FIRST 2000:1e-3:30:10:1,1,1 2800:1e-3:35:2:1,1,2"
 PLAN[the_scream]="$FIRST 2400:1e-3:35:10:1,1,1 3200:1e-3:35:2:1,1,2"
 PLAN[great_wave]="$FIRST 2800:1e-3:35:2:1,1,2"
 PLAN[udnie]="$FIRST 3200:1e-3:50:2:1,1,2"
+PLAN[woman_with_hat]="$FIRST 2800:1e-3:35:2:1,1,2"
 
 declare -A TITLE ARTIST DESCRIPTION
 TITLE[starry_night]="The Starry Night"; ARTIST[starry_night]="Vincent van Gogh"
@@ -33,9 +34,11 @@ TITLE[great_wave]="The Great Wave off Kanagawa"; ARTIST[great_wave]="Katsushika 
 DESCRIPTION[great_wave]="Prussian blue and indigo waves with white, claw-like foam tower over pale boats under a cream-yellow sky, Mount Fuji small and grey in the distance. Crisp woodblock outlines and flat graded colour replace brushwork, with the foam broken into fine, repeated curls."
 TITLE[udnie]="Udnie (Young American Girl, The Dance)"; ARTIST[udnie]="Francis Picabia"
 DESCRIPTION[udnie]="Interlocking planes of slate blue, ochre, rust and pale grey crowd the canvas in a near-abstract dance of shapes. Hard-edged, faceted forms with smooth modelled shading, as if a cubist machine had been set in motion."
+TITLE[woman_with_hat]="Woman with a Hat"; ARTIST[woman_with_hat]="Henri Matisse"
+DESCRIPTION[woman_with_hat]="Unmixed greens, violets, oranges and blues model a woman's face and an extravagant hat against a background of pink, turquoise and ochre patches. Broad, loose Fauvist brushstrokes leave the canvas showing between them, colour chosen for force rather than likeness."
 
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(starry_night the_scream great_wave udnie)
+[ ${#names[@]} -gt 0 ] || names=(starry_night the_scream great_wave udnie woman_with_hat)
 for name in "${names[@]}"; do
   [ -n "${TITLE[$name]:-}" ] || { echo "unknown default model '$name'" >&2; exit 2; }
   resume=()
