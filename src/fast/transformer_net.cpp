@@ -86,12 +86,16 @@ torch::Tensor ConditionalInstanceNormImpl::forward(const torch::Tensor& x,
 
   const bool autograd =
       torch::GradMode::is_enabled() && (x.requires_grad() || gamma.requires_grad());
+  torch::Tensor mean, var;  // replayed as recorded: [N, C, 1, 1], either path's dtype
+  if (replay) {
+    mean = stats->mean[stats->next];
+    var = stats->var[stats->next];
+    ++stats->next;
+  }
   if (!autograd && fused_norm_supported(x)) {
-    torch::Tensor mean, var;  // float32 [N, C]
-    if (replay) {
-      mean = stats->mean[stats->next].to(torch::kFloat).reshape({-1, c});
-      var = stats->var[stats->next].to(torch::kFloat).reshape({-1, c});
-      ++stats->next;
+    if (replay) {  // the kernels take float32 [N, C]
+      mean = mean.to(torch::kFloat).reshape({-1, c});
+      var = var.to(torch::kFloat).reshape({-1, c});
     } else {
       std::tie(mean, var) = spatial_mean_var(x);
       if (stats) {
@@ -105,11 +109,8 @@ torch::Tensor ConditionalInstanceNormImpl::forward(const torch::Tensor& x,
   }
 
   const auto dtype = x.scalar_type();
-  torch::Tensor mean, var, centred;
+  torch::Tensor centred;
   if (replay) {
-    mean = stats->mean[stats->next];
-    var = stats->var[stats->next];
-    ++stats->next;
     centred = x - mean.to(dtype);
   } else {
     // Two passes (centre, then the mean square): exact enough in bf16, where E[x^2] - E[x]^2
