@@ -4,13 +4,13 @@
 # through (models/README.md). Runs at idle CPU priority so the machine stays usable.
 # Checkpoints, previews and loss logs go to models/training/ (not committed).
 #   SHARED=../shared bash scripts/train-default-models.sh [name ...]
-# Each phase is "ITERATIONS:LR:STYLE_WEIGHT:TV_WEIGHT:STYLE_LAYER_WEIGHTS" and resumes from the
-# previous one's checkpoint (a finished phase is skipped when RESUME=1). PHASES="..." overrides the
+# Each phase is "ITERATIONS:LR:STYLE_WEIGHT:TV_WEIGHT:STYLE_LAYER_WEIGHTS[:CONTENT_WEIGHT]" (content
+# weight 1 when left out) and resumes from the previous one's checkpoint (a finished phase is skipped when RESUME=1). PHASES="..." overrides the
 # list for every model named.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED="${SHARED:-../shared}"
-WORK=models/training
+WORK="${WORK:-models/training}"
 mkdir -p "$WORK"
 export PASTICHE_VGG="${PASTICHE_VGG:-$SHARED/models/vgg19-keras-partial.safetensors}"
 
@@ -44,11 +44,12 @@ for name in "${names[@]}"; do
   resume=()
   if [ "${RESUME:-0}" = 1 ] && [ -f "$WORK/$name.safetensors.ckpt" ]; then resume=(--resume); fi
   for phase in ${PHASES:-${PLAN[$name]}}; do
-    IFS=: read -r iterations lr style_weight tv_weight layer_weights <<<"$phase"
+    IFS=: read -r iterations lr style_weight tv_weight layer_weights content_weight <<<"$phase"
     start=$(date +%s)
     chrt --idle 0 build/pastiche train --style "$SHARED/images/style/$name.jpg" \
       --dataset "$SHARED/datasets/photos" -o "$WORK/$name.safetensors" --light --size 256 \
-      --batch 4 --iterations "$iterations" --lr "$lr" --style-weight "$style_weight" \
+      --batch 4 --iterations "$iterations" --lr "$lr" --content-weight "${content_weight:-1}" \
+      --style-weight "$style_weight" --threads "${THREADS:-0}" \
       --tv-weight "$tv_weight" --style-layers relu1_1,relu2_1,relu3_1 \
       --style-layer-weights "$layer_weights" --content-layers relu3_2 \
       --checkpoint-every 400 --preview-image "$SHARED/images/content/chicago.jpg" --fp16 --seed 1 \

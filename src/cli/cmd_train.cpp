@@ -160,6 +160,9 @@ const bool registered = register_command(20, [](CLI::App& app) {
   cmd->add_option("--log-every", o.log_every, "Iterations between log lines")
       ->capture_default_str();
   cmd->add_flag("--resume", o.resume, "Continue from MODEL.safetensors.ckpt");
+  cmd->add_option("--init-from", o.init_from,
+                  "Start from this model's weights (fine-tune; same network, fresh optimiser)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--seed", o.seed, "Random seed (initialisation and data order)")
       ->capture_default_str();
   cmd->add_option("--vgg", o.vgg,

@@ -130,9 +130,8 @@ ComputeFormat resolve_compute_format(Precision precision, MemoryLayout layout,
   const bool bf16 = precision == Precision::bf16 ||
                     (precision == Precision::automatic && device.is_cpu() && cpu_has_native_bf16());
   f.dtype = bf16 ? torch::kBFloat16 : torch::kFloat;
-  f.channels_last = layout == MemoryLayout::automatic
-                        ? device.is_cpu() && bf16 && cpu_has_amx_bf16()
-                        : layout == MemoryLayout::channels_last;
+  f.channels_last = layout == MemoryLayout::automatic ? device.is_cpu() && bf16
+                                                      : layout == MemoryLayout::channels_last;
   return f;
 }
 

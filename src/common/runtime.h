@@ -42,9 +42,9 @@ enum class Precision { automatic, fp32, bf16 };
 const char* to_string(Precision p);
 Precision parse_precision(const std::string& s);  // auto|fp32|bf16
 
-// Tensor layout for the convolution networks. auto = channels-last for bf16 on a CPU with AMX
-// (3-15x faster there), NCHW elsewhere (measured as fast or faster for float32, and for bf16
-// without AMX).
+// Tensor layout for the convolution networks. auto = channels-last for bf16 on the CPU: 3-15x
+// faster than NCHW with AMX, 1.2-1.9x with AVX512-BF16 alone (AMD Zen 4, bench/RESULTS.md);
+// NCHW elsewhere (float32 measured as fast or faster on NCHW, and CUDA picks its own kernels).
 enum class MemoryLayout { automatic, nchw, channels_last };
 const char* to_string(MemoryLayout layout);
 MemoryLayout parse_memory_layout(const std::string& s);  // auto|nchw|channels-last

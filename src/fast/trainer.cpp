@@ -127,6 +127,10 @@ void TrainOptions::validate() const {
   if (log_every < 1) throw InputError("log-every must be >= 1");
   if (preview_size < 32 || preview_size > 4096)
     throw InputError("preview-size must be in 32..4096");
+  if (resume && !init_from.empty())
+    throw InputError(
+        "give either --resume (continue this run) or --init-from (start from another "
+        "model), not both");
 }
 
 // Everything a training step needs: loss network, targets, transform network, optimiser.
@@ -374,6 +378,27 @@ FastModelMeta describe(const TrainStepper::State& s, const TrainOptions& o) {
   return meta;
 }
 
+// A saved model or checkpoint whose network is the one being trained.
+FastModel load_matching_model(const TrainStepper::State& state, const std::string& path,
+                              std::map<std::string, torch::Tensor>* extra,
+                              std::map<std::string, std::string>* metadata) {
+  const auto& o = state.options;
+  auto saved = load_fast_model(path, extra, metadata);
+  const auto& net = saved.meta().network;
+  if (net.width != o.width || net.res_blocks != o.res_blocks ||
+      net.styles != static_cast<int64_t>(o.styles.size()))
+    throw InputError("'" + path + "' holds network " + net.to_json().dump() +
+                     ", which differs from the requested one; use the same --width, "
+                     "--res-blocks and number of styles");
+  return saved;
+}
+
+void copy_parameters(const FastModel& from, TrainStepper::State& to) {
+  torch::NoGradGuard no_grad;
+  auto src = from.net()->named_parameters();
+  for (auto& p : to.net->named_parameters()) p.value().copy_(src[p.key()]);
+}
+
 cv::Mat render_preview(TransformerNet& net, const cv::Mat& photo, const ComputeFormat& format) {
   torch::NoGradGuard no_grad;
   net->eval();
@@ -428,30 +453,23 @@ TrainResult train_fast_model(const TrainOptions& options, const TrainCallbacks& 
                        "' to resume from; run without --resume to start");
     std::map<std::string, torch::Tensor> extra;
     std::map<std::string, std::string> metadata;
-    auto saved = load_fast_model(result.checkpoint_path, &extra, &metadata);
-    if (saved.meta().network.width != o.width || saved.meta().network.res_blocks != o.res_blocks ||
-        saved.meta().network.styles != static_cast<int64_t>(o.styles.size()))
-      throw InputError("checkpoint '" + result.checkpoint_path + "' holds network " +
-                       saved.meta().network.to_json().dump() +
-                       ", which differs from the requested one; use the same --width, "
-                       "--res-blocks and styles");
+    const auto saved = load_matching_model(state, result.checkpoint_path, &extra, &metadata);
     nlohmann::json ckpt;
     try {
       ckpt = nlohmann::json::parse(metadata.at("checkpoint"));
     } catch (const std::exception&) {
       throw InputError("'" + result.checkpoint_path + "' is a model, not a training checkpoint");
     }
-    {
-      torch::NoGradGuard no_grad;
-      auto src = saved.net()->named_parameters();
-      for (auto& p : state.net->named_parameters()) p.value().copy_(src[p.key()]);
-    }
+    copy_parameters(saved, state);
     state.restore_optimizer(extra, ckpt.at("adam_step").get<int64_t>(), result.checkpoint_path);
     start_iteration = ckpt.at("iteration").get<int>();
     previous_seconds = ckpt.value("seconds", 0.0);
     result.resumed_from = start_iteration;
     if (start_iteration >= total)
       spdlog::info("checkpoint is already at iteration {} of {}", start_iteration, total);
+  } else if (!o.init_from.empty()) {
+    copy_parameters(load_matching_model(state, o.init_from, nullptr, nullptr), state);
+    result.notes.push_back("started from the weights of " + o.init_from);
   }
 
   std::ofstream log(result.log_path, o.resume ? std::ios::app : std::ios::trunc);

@@ -55,6 +55,10 @@ struct TrainOptions {
   int log_every = 10;          // iterations between loss-log lines
   std::string log_path;        // JSON lines; empty = OUTPUT without extension + ".log.jsonl"
   bool resume = false;         // continue from OUTPUT.ckpt
+  // Fine-tune: start from this model's weights (same network and style count), fresh optimiser,
+  // iterations counted from 0. For a further phase when only the model, not its checkpoint, is
+  // kept.
+  std::string init_from;
   uint64_t seed = 0;
   // Both networks' convolutions: auto = bf16 on CPUs with native bf16 dot products (float32
   // parameters, Adam state and losses), channels-last with AMX (see common/runtime.h).

@@ -160,6 +160,36 @@ TEST(Trainer, ResumeNeedsAMatchingCheckpoint) {
   EXPECT_THROW(train_fast_model(o), InputError);  // different network
 }
 
+TEST(Trainer, InitFromStartsAtAnotherModelsWeights) {
+  TinySetup setup;
+  auto base = setup.options(setup.dir.file("base.safetensors"));
+  base.iterations = 6;
+  train_fast_model(base);
+
+  // One step at a negligible rate: the fine-tuned weights are the base model's, not a fresh init.
+  auto tuned = setup.options(setup.dir.file("tuned.safetensors"));
+  tuned.init_from = base.output;
+  tuned.iterations = 1;
+  tuned.learning_rate = 1e-9;
+  tuned.seed = 7;  // a fresh initialisation would differ from the base's seed-0 one
+  const auto result = train_fast_model(tuned);
+  EXPECT_EQ(result.resumed_from, 0);
+  EXPECT_EQ(result.iterations, 1);
+  auto a = load_fast_model(base.output);
+  auto b = load_fast_model(tuned.output);
+  auto pb = b.net()->named_parameters();
+  for (const auto& p : a.net()->named_parameters())
+    EXPECT_TRUE(torch::allclose(p.value(), pb[p.key()], 1e-4, 1e-6)) << p.key();
+
+  auto mismatched = tuned;
+  mismatched.output = setup.dir.file("wide.safetensors");
+  mismatched.width = 8;
+  EXPECT_THROW(train_fast_model(mismatched), InputError);
+  auto both = tuned;
+  both.resume = true;
+  EXPECT_THROW(both.validate(), InputError);
+}
+
 TEST(Trainer, MultiStyleModelHoldsEveryStyle) {
   TinySetup setup;
   auto o = setup.options(setup.dir.file("multi.safetensors"));
