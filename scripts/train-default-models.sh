@@ -5,8 +5,10 @@
 # Checkpoints, previews and loss logs go to models/training/ (not committed).
 #   SHARED=../shared bash scripts/train-default-models.sh [name ...]
 # Each phase is "ITERATIONS:LR:STYLE_WEIGHT:TV_WEIGHT:STYLE_LAYER_WEIGHTS[:CONTENT_WEIGHT]" (content
-# weight 1 when left out) and resumes from the previous one's checkpoint (a finished phase is skipped when RESUME=1). PHASES="..." overrides the
-# list for every model named.
+# weight 1 when left out) and resumes from the previous one's checkpoint (a finished phase is
+# skipped when RESUME=1). A phase written "+..." fine-tunes instead: ITERATIONS more steps from
+# the model so far (--init-from), fresh optimiser, next seed. PHASES="..." overrides the list for
+# every model named.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED="${SHARED:-../shared}"
@@ -22,7 +24,8 @@ declare -A PLAN
 PLAN[starry_night]="$FIRST 2000:1e-3:30:10:1,1,1 2800:1e-3:35:2:1,1,2"
 PLAN[the_scream]="$FIRST 2400:1e-3:35:10:1,1,1 3200:1e-3:35:2:1,1,2"
 PLAN[great_wave]="$FIRST 2800:1e-3:35:2:1,1,2"
-PLAN[udnie]="$FIRST 3200:1e-3:50:2:1,1,2"
+# udnie at content weight 2 from the start: at 1 its dark subjects turned into black blotches.
+PLAN[udnie]="1600:2e-3:15:10:1,1,1:2 2800:1e-3:50:2:1,1,2:2"
 PLAN[woman_with_hat]="$FIRST 2800:1e-3:35:2:1,1,2"
 
 declare -A TITLE ARTIST DESCRIPTION
@@ -41,22 +44,34 @@ names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(starry_night the_scream great_wave udnie woman_with_hat)
 for name in "${names[@]}"; do
   [ -n "${TITLE[$name]:-}" ] || { echo "unknown default model '$name'" >&2; exit 2; }
+  model="$WORK/$name.safetensors"
   resume=()
-  if [ "${RESUME:-0}" = 1 ] && [ -f "$WORK/$name.safetensors.ckpt" ]; then resume=(--resume); fi
+  if [ "${RESUME:-0}" = 1 ] && [ -f "$model.ckpt" ]; then resume=(--resume); fi
+  finetunes=0
   for phase in ${PHASES:-${PLAN[$name]}}; do
+    seed=1
+    if [ "${phase:0:1}" = + ]; then
+      # Fine-tune: ITERATIONS more from the current model's weights, fresh optimiser, new batches.
+      phase=${phase:1}
+      finetunes=$((finetunes + 1))
+      seed=$((1 + finetunes))
+      resume=(--init-from "$model")
+      model="$WORK/$name.finetune$finetunes.safetensors"
+      rm -f "$model.ckpt"
+    fi
     IFS=: read -r iterations lr style_weight tv_weight layer_weights content_weight <<<"$phase"
     start=$(date +%s)
     chrt --idle 0 build/pastiche train --style "$SHARED/images/style/$name.jpg" \
-      --dataset "$SHARED/datasets/photos" -o "$WORK/$name.safetensors" --light --size 256 \
+      --dataset "$SHARED/datasets/photos" -o "$model" --light --size 256 \
       --batch 4 --iterations "$iterations" --lr "$lr" --content-weight "${content_weight:-1}" \
       --style-weight "$style_weight" --threads "${THREADS:-0}" \
       --tv-weight "$tv_weight" --style-layers relu1_1,relu2_1,relu3_1 \
       --style-layer-weights "$layer_weights" --content-layers relu3_2 \
-      --checkpoint-every 400 --preview-image "$SHARED/images/content/chicago.jpg" --fp16 --seed 1 \
-      --title "${TITLE[$name]}" --artist "${ARTIST[$name]}" --description "${DESCRIPTION[$name]}" \
-      --quiet "${resume[@]}"
+      --checkpoint-every 400 --preview-image "$SHARED/images/content/chicago.jpg" --fp16 \
+      --seed "$seed" --title "${TITLE[$name]}" --artist "${ARTIST[$name]}" \
+      --description "${DESCRIPTION[$name]}" --quiet "${resume[@]}"
     echo "$name: phase $phase in $(( $(date +%s) - start )) s" | tee -a "$WORK/times.txt"
     resume=(--resume)
   done
-  cp "$WORK/$name.safetensors" "models/$name.safetensors"
+  cp "$model" "models/$name.safetensors"
 done
