@@ -61,6 +61,15 @@ std::vector<nlohmann::json> read_log(const std::string& path) {
   return lines;
 }
 
+// Every parameter of the two model files agrees within float tolerance.
+void expect_same_weights(const std::string& a_path, const std::string& b_path, double atol) {
+  auto a = load_fast_model(a_path);
+  auto b = load_fast_model(b_path);
+  auto pb = b.net()->named_parameters();
+  for (const auto& p : a.net()->named_parameters())
+    EXPECT_TRUE(torch::allclose(p.value(), pb[p.key()], 1e-4, atol)) << p.key();
+}
+
 TEST(Trainer, ValidatesOptionsInOnePlace) {
   TrainOptions o;
   EXPECT_THROW(o.validate(), InputError);  // no style
@@ -139,12 +148,7 @@ TEST(Trainer, ResumedRunMatchesAnUninterruptedOne) {
   EXPECT_EQ(resumed.resumed_from, 4);
   EXPECT_EQ(resumed.iterations, 8);
   EXPECT_EQ(read_log(resumed.log_path).size(), 8u);  // appended
-
-  auto a = load_fast_model(straight.output);
-  auto b = load_fast_model(second_half.output);
-  auto pb = b.net()->named_parameters();
-  for (const auto& p : a.net()->named_parameters())
-    EXPECT_TRUE(torch::allclose(p.value(), pb[p.key()], 1e-4, 1e-5)) << p.key();
+  expect_same_weights(straight.output, second_half.output, 1e-5);
 }
 
 TEST(Trainer, ResumeNeedsAMatchingCheckpoint) {
@@ -175,11 +179,7 @@ TEST(Trainer, InitFromStartsAtAnotherModelsWeights) {
   const auto result = train_fast_model(tuned);
   EXPECT_EQ(result.resumed_from, 0);
   EXPECT_EQ(result.iterations, 1);
-  auto a = load_fast_model(base.output);
-  auto b = load_fast_model(tuned.output);
-  auto pb = b.net()->named_parameters();
-  for (const auto& p : a.net()->named_parameters())
-    EXPECT_TRUE(torch::allclose(p.value(), pb[p.key()], 1e-4, 1e-6)) << p.key();
+  expect_same_weights(base.output, tuned.output, 1e-6);
 
   auto mismatched = tuned;
   mismatched.output = setup.dir.file("wide.safetensors");
