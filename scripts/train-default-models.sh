@@ -45,8 +45,8 @@ names=("$@")
 for name in "${names[@]}"; do
   [ -n "${TITLE[$name]:-}" ] || { echo "unknown default model '$name'" >&2; exit 2; }
   model="$WORK/$name.safetensors"
-  resume=()
-  if [ "${RESUME:-0}" = 1 ] && [ -f "$model.ckpt" ]; then resume=(--resume); fi
+  continue_from=()
+  if [ "${RESUME:-0}" = 1 ] && [ -f "$model.ckpt" ]; then continue_from=(--resume); fi
   finetunes=0
   for phase in ${PHASES:-${PLAN[$name]}}; do
     seed=1
@@ -55,7 +55,7 @@ for name in "${names[@]}"; do
       phase=${phase:1}
       finetunes=$((finetunes + 1))
       seed=$((1 + finetunes))
-      resume=(--init-from "$model")
+      continue_from=(--init-from "$model")
       model="$WORK/$name.finetune$finetunes.safetensors"
       rm -f "$model.ckpt"
     fi
@@ -69,9 +69,9 @@ for name in "${names[@]}"; do
       --style-layer-weights "$layer_weights" --content-layers relu3_2 \
       --checkpoint-every 400 --preview-image "$SHARED/images/content/chicago.jpg" --fp16 \
       --seed "$seed" --title "${TITLE[$name]}" --artist "${ARTIST[$name]}" \
-      --description "${DESCRIPTION[$name]}" --quiet "${resume[@]}"
+      --description "${DESCRIPTION[$name]}" --quiet "${continue_from[@]}"
     echo "$name: phase $phase in $(( $(date +%s) - start )) s" | tee -a "$WORK/times.txt"
-    resume=(--resume)
+    continue_from=(--resume)
   done
   cp "$model" "models/$name.safetensors"
 done

@@ -225,8 +225,8 @@ const bool registered = register_command(10, [](CLI::App& app) {
                   "VGG convolutions in auto, fp32 or bf16 (auto = bf16 where the CPU has it)")
       ->capture_default_str();
   cmd->add_option("--layout", args->layout,
-                  "Tensor layout: auto, nchw or channels-last (auto = channels-last for bf16 on "
-                  "CPUs with AMX)")
+                  "Tensor layout: auto, nchw or channels-last (auto = channels-last when computing "
+                  "in bf16 on the CPU)")
       ->capture_default_str();
   cmd->add_option("--pool", args->pool, "VGG pooling: max or avg")->capture_default_str();
   cmd->add_option("--lr", o.learning_rate, "Learning rate (0 = L-BFGS 1, Adam 0.02)")

@@ -145,8 +145,8 @@ const bool registered = register_command(20, [](CLI::App& app) {
                   "fp32, bf16; parameters and losses stay float32")
       ->capture_default_str();
   cmd->add_option("--layout", args->layout,
-                  "Tensor layout: auto, nchw or channels-last (auto = channels-last for bf16 on "
-                  "CPUs with AMX)")
+                  "Tensor layout: auto, nchw or channels-last (auto = channels-last when computing "
+                  "in bf16 on the CPU)")
       ->capture_default_str();
   cmd->add_flag("--fp16", o.fp16, "Store the model as float16 (half the size)");
   cmd->add_option("--checkpoint-every", o.checkpoint_every,

@@ -74,14 +74,6 @@ bool cpu_has_native_bf16() {
   return has;
 }
 
-bool cpu_has_amx_bf16() {
-  static const bool has = [] {
-    const auto flags = " " + read_first_match("/proc/cpuinfo", "flags") + " ";
-    return flags.find(" amx_bf16 ") != std::string::npos;
-  }();
-  return has;
-}
-
 const char* to_string(Precision p) {
   switch (p) {
     case Precision::automatic:

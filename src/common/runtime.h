@@ -32,10 +32,6 @@ DeviceInfo device_info();
 // runs bf16 convolutions about twice as fast as float32.
 bool cpu_has_native_bf16();
 
-// True when the CPU has AMX bf16 tiles (Sapphire Rapids and later). oneDNN then runs bf16
-// convolutions and matmuls on channels-last tensors 3-15x faster than on NCHW (bench/RESULTS.md).
-bool cpu_has_amx_bf16();
-
 // What the convolution networks compute in. auto = bf16 on CPUs with native bf16 dot products
 // (float32 accumulation; 2x faster, about 10x with AMX), float32 elsewhere.
 enum class Precision { automatic, fp32, bf16 };

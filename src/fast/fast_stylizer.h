@@ -45,7 +45,7 @@ class FastModel;  // defined in fast/model_file.h
 // A loaded model, ready to stylise. Thread-compatible: one stylize() at a time per instance.
 class FastStylizer {
  public:
-  // `precision`/`layout` auto: bf16 channels-last on CPUs with AMX, float32 NCHW elsewhere.
+  // `precision`/`layout` auto: bf16 channels-last on CPUs with native bf16, float32 NCHW elsewhere.
   explicit FastStylizer(const std::string& model_path, torch::Device device = torch::kCPU,
                         Precision precision = Precision::automatic,
                         MemoryLayout layout = MemoryLayout::automatic);

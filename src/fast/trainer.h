@@ -61,7 +61,7 @@ struct TrainOptions {
   std::string init_from;
   uint64_t seed = 0;
   // Both networks' convolutions: auto = bf16 on CPUs with native bf16 dot products (float32
-  // parameters, Adam state and losses), channels-last with AMX (see common/runtime.h).
+  // parameters, Adam state and losses), channels-last when bf16 (see common/runtime.h).
   MemoryLayout layout = MemoryLayout::automatic;
   Precision precision = Precision::automatic;
 
