@@ -25,8 +25,10 @@ PLAN[starry_night]="$FIRST 2000:1e-3:30:10:1,1,1 2800:1e-3:35:2:1,1,2"
 PLAN[the_scream]="$FIRST 2400:1e-3:35:10:1,1,1 3200:1e-3:35:2:1,1,2"
 PLAN[great_wave]="$FIRST 2800:1e-3:35:2:1,1,2"
 # udnie at content weight 2 from the start: at 1 its dark subjects turned into black blotches.
-PLAN[udnie]="1600:2e-3:15:10:1,1,1:2 2800:1e-3:50:2:1,1,2:2"
-PLAN[woman_with_hat]="$FIRST 2800:1e-3:35:2:1,1,2"
+# The "+" phases fine-tuned udnie and woman_with_hat at a higher style weight: before them chicago
+# and giraffe/arched_door stayed 1.7-2.1x from the painting's Gram matrices (models/README.md).
+PLAN[udnie]="1600:2e-3:15:10:1,1,1:2 2800:1e-3:50:2:1,1,2:2 +800:1e-3:100:2:1,1,2:2"
+PLAN[woman_with_hat]="$FIRST 2800:1e-3:35:2:1,1,2 +800:1e-3:80:2:1,1,2"
 
 declare -A TITLE ARTIST DESCRIPTION
 TITLE[starry_night]="The Starry Night"; ARTIST[starry_night]="Vincent van Gogh"
