@@ -14,6 +14,11 @@ models=("$@")
 [ ${#models[@]} -gt 0 ] || models=(models/*.safetensors)
 export PASTICHE_VGG=${PASTICHE_VGG:-$shared/models/vgg19-keras-partial.safetensors}
 py=/usr/bin/python3
+$py -c "import torch, PIL" 2>/dev/null || {
+  echo "fast_quality.sh: the evaluator needs Debian's python3-torch and python3-pil:" >&2
+  echo "  apt-get install -y python3-torch python3-pil python3-numpy" >&2
+  exit 2
+}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 score() { $py "$shared/peers/evaluate.py" "$1" --content "$2" --style "$3" --size 256 2>/dev/null |

@@ -8,7 +8,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread libgoogle-perftools-dev
   libopencv-dev
   libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev
   libspdlog-dev libfmt-dev libcli11-dev

@@ -1,5 +1,7 @@
 #include "common/runtime.h"
 
+#include <dlfcn.h>
+#include <malloc.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <torch/torch.h>
@@ -137,6 +139,28 @@ bool set_thread_idle_priority() {
 #endif
 }
 
+namespace {
+// tcmalloc's C entry point, looked up at run time so the core library needs no link to it (the
+// fuzzer's sanitizer build brings its own malloc).
+using ReleaseFn = void (*)();
+ReleaseFn tcmalloc_release() {
+  static const auto fn =
+      reinterpret_cast<ReleaseFn>(dlsym(RTLD_DEFAULT, "MallocExtension_ReleaseFreeMemory"));
+  return fn;
+}
+}  // namespace
+
+std::string memory_allocator() {
+  return tcmalloc_release() ? "tcmalloc" : "glibc";
+}
+
+void release_free_memory() {
+  if (auto release = tcmalloc_release())
+    release();
+  else
+    malloc_trim(0);
+}
+
 int64_t peak_rss_bytes() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -156,6 +180,7 @@ DeviceInfo device_info() {
                        std::to_string(TORCH_VERSION_MINOR) + "." +
                        std::to_string(TORCH_VERSION_PATCH);
   info.blas = mapped_blas();
+  info.allocator = memory_allocator();
   info.memory_total_bytes = meminfo_kb("MemTotal") * 1024;
   info.memory_available_bytes = meminfo_kb("MemAvailable") * 1024;
   info.peak_rss_bytes = peak_rss_bytes();

@@ -21,7 +21,8 @@ struct DeviceInfo {
   bool cuda_available = false;
   int cuda_devices = 0;
   std::string torch_version;
-  std::string blas;  // BLAS library mapped into the process
+  std::string blas;       // BLAS library mapped into the process
+  std::string allocator;  // "tcmalloc" or "glibc" (see memory_allocator())
   int64_t memory_total_bytes = 0;
   int64_t memory_available_bytes = 0;
   int64_t peak_rss_bytes = 0;
@@ -66,6 +67,18 @@ ComputeFormat resolve_compute_format(Precision precision, MemoryLayout layout,
 // the CPU. The service's job workers use it so request threads answer in milliseconds while
 // both cores are busy stylising. Returns false where the system refuses.
 bool set_thread_idle_priority();
+
+// The malloc serving this process: "tcmalloc" when the executable links gperftools' tcmalloc (the
+// default build does), else "glibc". Why it matters: every training step, Gatys evaluation and
+// video frame frees and re-allocates the same tensor-sized buffers. glibc hands each one over
+// 32 MB back to the kernel and the next step faults its pages in again, zero-filled: on a 2-core
+// VM that was two thirds of a Gatys run at 1024 px and 40% of a paper-network inference.
+// tcmalloc keeps them for reuse, with a lower peak (bench/RESULTS.md, "Memory allocator").
+std::string memory_allocator();
+
+// Gives memory the allocator holds but no longer uses back to the system (a service calls it when
+// a job ends, so an idle server does not sit on a Gatys run's peak).
+void release_free_memory();
 
 // Peak resident set size of this process so far, bytes.
 int64_t peak_rss_bytes();

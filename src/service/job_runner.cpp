@@ -311,6 +311,13 @@ void JobRunner::worker(Lane& lane) {
     log_->info("job {} started ({} {}, attempt {})", id, job->method, job->style, job->attempts);
     run_job(*job, *live);
     finish(*job, *live);
+    bool idle;
+    {
+      std::lock_guard lock(mutex_);
+      idle = lane.queue.empty();
+    }
+    // Freed buffers stay with the allocator for the next job's reuse; an idle lane hands them back.
+    if (idle) release_free_memory();
   }
 }
 

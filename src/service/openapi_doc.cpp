@@ -355,6 +355,11 @@ const std::string& openapi_document() {
      "blas": {
       "type": "string"
      },
+     "allocator": {
+      "type": "string",
+      "enum": ["tcmalloc", "glibc"],
+      "description": "malloc in use; tcmalloc keeps freed tensor buffers for reuse"
+     },
      "memory_total_bytes": {
       "type": "integer"
      },

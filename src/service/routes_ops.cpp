@@ -31,6 +31,7 @@ void register_ops_routes(httplib::Server& http, Context& ctx) {
                   {"cuda_devices", d.cuda_devices},
                   {"torch_version", d.torch_version},
                   {"blas", d.blas},
+                  {"allocator", d.allocator},
                   {"memory_total_bytes", d.memory_total_bytes},
                   {"memory_available_bytes", d.memory_available_bytes},
                   {"peak_rss_bytes", d.peak_rss_bytes},

@@ -1,7 +1,11 @@
 #include "common/runtime.h"
 
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <sched.h>
+
+#include <cstring>
+#include <memory>
 
 #include <thread>
 
@@ -50,6 +54,33 @@ TEST(Runtime, ParsesLayoutAndPrecisionNames) {
   EXPECT_THROW(parse_memory_layout("nhwc?"), InputError);
   EXPECT_THROW(parse_precision("fp8"), InputError);
 }
+
+#ifdef PASTICHE_TCMALLOC_LINKED
+// The build links tcmalloc so that freed tensor buffers are reused instead of unmapped and
+// faulted back in; this fails if the linker dropped it (it is never called by name).
+TEST(Runtime, TcmallocServesTheProcessAndReleaseHandsFreePagesBack) {
+  ASSERT_EQ(memory_allocator(), "tcmalloc");
+  using Property = int (*)(const char*, size_t*);
+  auto property =
+      reinterpret_cast<Property>(dlsym(RTLD_DEFAULT, "MallocExtension_GetNumericProperty"));
+  ASSERT_NE(property, nullptr);
+  size_t free_before = 0, free_after = 0;
+  {
+    auto block = std::make_unique<char[]>(64 << 20);  // a tensor-sized buffer, touched
+    std::memset(block.get(), 1, 64 << 20);
+  }
+  ASSERT_TRUE(property("tcmalloc.pageheap_free_bytes", &free_before));
+  EXPECT_GE(free_before, size_t{64} << 20);  // kept for reuse, not unmapped
+  release_free_memory();
+  ASSERT_TRUE(property("tcmalloc.pageheap_free_bytes", &free_after));
+  EXPECT_LT(free_after, size_t{1} << 20);
+}
+#else
+TEST(Runtime, GlibcAllocatorIsReportedWithoutTcmalloc) {
+  EXPECT_EQ(memory_allocator(), "glibc");
+  release_free_memory();  // malloc_trim; must not crash
+}
+#endif
 
 }  // namespace
 }  // namespace pastiche

@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "common/runtime.h"
 #include "service/routes.h"
 #include "service_fixture.h"
 
@@ -442,6 +443,7 @@ TEST_F(ServiceTest, DeviceHealthMetricsOpenApiAndCookies) {
   EXPECT_TRUE(device["methods"]["gatys"].get<bool>());
   EXPECT_TRUE(device["vgg"].is_object());
   EXPECT_EQ(device["limits"]["max_size"], 2048);
+  EXPECT_EQ(device["allocator"], memory_allocator());
   auto health = parse_json(a.get("/healthz"));
   EXPECT_TRUE(health["status"] == "ok" || health["status"] == "warning");
   EXPECT_TRUE(health["queue"].contains("queued"));
