@@ -6,7 +6,6 @@
 
 #include <cstring>
 #include <memory>
-
 #include <thread>
 
 #include "common/error.h"
