@@ -70,8 +70,31 @@ const bool registered = register_command(60, [](CLI::App& app) {
                 "Run jobs at normal CPU priority (default: idle priority, so requests stay fast "
                 "while jobs use every core; use this when other busy programs share the machine)");
   cmd->add_option("--http-threads", config->http_threads,
-                  "Connections served at once (each event stream holds one)")
-      ->check(CLI::Range(4, 4096))
+                  "Threads running request handlers (connections and event streams hold none)")
+      ->check(CLI::Range(2, 1024))
+      ->capture_default_str();
+  cmd->add_option("--max-connections", config->max_connections, "Open connections in all")
+      ->check(CLI::Range(16, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-ip", config->max_connections_per_ip,
+                  "Open connections from one address (not applied with --trust-proxy)")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--max-streams-per-client", config->max_streams_per_client,
+                  "Open event streams of one client")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  cmd->add_option("--max-streams-per-ip", config->max_streams_per_ip,
+                  "Open event streams from one address")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--header-timeout", config->header_timeout_s,
+                  "Seconds to receive a whole request head, however steadily it trickles")
+      ->check(CLI::Range(0.5, 600.0))
+      ->capture_default_str();
+  cmd->add_option("--body-timeout", config->body_timeout_s,
+                  "Seconds to receive a whole request body")
+      ->check(CLI::Range(1.0, 3600.0))
       ->capture_default_str();
   cmd->add_option("--max-queue", config->max_queue, "Queued jobs before 429")
       ->check(CLI::Range(1, 100000))
@@ -93,8 +116,14 @@ const bool registered = register_command(60, [](CLI::App& app) {
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   cmd->add_option("--max-disk-mb", *max_disk_mb,
-                  "Image store quota, MiB; oldest finished jobs are deleted beyond it (0 = none)")
+                  "Image store quota, MiB; beyond it the oldest finished jobs expire (images "
+                  "removed) (0 = none)")
       ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--keep-min-minutes", config->keep_min_minutes,
+                  "The quota never removes a job finished less than this long ago, nor a result "
+                  "not yet downloaded; when nothing else can go, submits get 507")
+      ->check(CLI::Range(0, 10000000))
       ->capture_default_str();
   cmd->add_option("--rate-limit", config->rate_limit, "Requests per second per client (0 = off)")
       ->capture_default_str();
@@ -105,6 +134,13 @@ const bool registered = register_command(60, [](CLI::App& app) {
       ->envname("PASTICHE_ADMIN_KEY");
   cmd->add_flag("--trust-proxy", config->trust_proxy,
                 "Rate-limit by X-Forwarded-For (only behind a reverse proxy you run)");
+  cmd->add_option("--allowed-origin", config->allowed_origins,
+                  "Another origin (scheme://host[:port]) whose pages may POST and DELETE here; "
+                  "repeatable (default: only the server's own)");
+  cmd->add_flag("--public-metrics", config->public_metrics,
+                "Serve /metrics and the detailed /api/device without the admin key");
+  cmd->add_flag("--init", config->init,
+                "Start with a new, empty job database even though job images are stored");
   cmd->add_option("--preview-every", config->preview_every, "Gatys iterations between previews")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();

@@ -1,8 +1,30 @@
 #include "service/events.h"
 
+#include <algorithm>
+
 #include "service/ids.h"
 
 namespace pastiche::service {
+
+void JobChannel::add_waker(const std::shared_ptr<std::function<void()>>& wake) {
+  std::lock_guard lock(mutex);
+  wakers.erase(
+      std::remove_if(wakers.begin(), wakers.end(), [](const auto& w) { return w.expired(); }),
+      wakers.end());
+  wakers.push_back(wake);
+}
+
+void JobChannel::wake_all() {
+  std::vector<std::shared_ptr<std::function<void()>>> live;
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& w : wakers) {
+      if (auto f = w.lock()) live.push_back(std::move(f));
+    }
+  }
+  // Outside the lock: a woken stream reads this channel under the same mutex.
+  for (const auto& f : live) (*f)();
+}
 
 std::shared_ptr<JobChannel> EventHub::channel(const std::string& job_id) {
   std::lock_guard lock(mutex_);
@@ -20,6 +42,7 @@ void EventHub::publish(const std::string& job_id, F&& f) {
     f(*ch);
   }
   ch->cv.notify_all();
+  ch->wake_all();
 }
 
 void EventHub::publish_status(const std::string& id, const std::string& data) {
@@ -78,6 +101,7 @@ void EventHub::forget(const std::string& id) {
     channels_.erase(it);
   }
   ch->cv.notify_all();
+  ch->wake_all();
 }
 
 void EventHub::shutdown() {
@@ -88,8 +112,11 @@ void EventHub::shutdown() {
     channels = channels_;
   }
   for (auto& [id, ch] : channels) {
-    std::lock_guard lock(ch->mutex);
-    ch->cv.notify_all();
+    {
+      std::lock_guard lock(ch->mutex);
+      ch->cv.notify_all();
+    }
+    ch->wake_all();
   }
 }
 

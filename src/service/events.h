@@ -5,10 +5,12 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace pastiche::service {
 
@@ -20,6 +22,11 @@ struct JobChannel {
   std::string status_data, progress_data, preview_data;
   std::string final_event, final_data;  // set once: done | failed | cancelled
   int64_t finished_at_ms = 0;
+  // Event streams waiting without a thread: called (outside the lock) after every publish.
+  std::vector<std::weak_ptr<std::function<void()>>> wakers;
+
+  void add_waker(const std::shared_ptr<std::function<void()>>& wake);
+  void wake_all();  // takes the lock itself
 };
 
 class EventHub {

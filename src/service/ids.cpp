@@ -1,30 +1,15 @@
 #include "service/ids.h"
 
+#include "common/secure_random.h"
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <mutex>
-#include <random>
 
 namespace pastiche::service {
 
 std::string new_id() {
-  static std::mutex mutex;
-  static std::mt19937_64 rng = [] {
-    std::random_device rd;
-    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
-    return std::mt19937_64(seq);
-  }();
-  uint64_t a, b;
-  {
-    std::lock_guard lock(mutex);
-    a = rng();
-    b = rng();
-  }
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(a),
-                static_cast<unsigned long long>(b));
-  return std::string(buf, 32);
+  return secure_random_hex(16);
 }
 
 bool is_valid_id(std::string_view id) {

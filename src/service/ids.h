@@ -1,6 +1,6 @@
-// Generated identifiers, client tokens and timestamps. Every id the service hands out is 32
-// lowercase hex characters from a CSPRNG-seeded generator; anything else is rejected before it
-// reaches a store.
+// Generated identifiers, client tokens and timestamps. Every id and token the service hands out
+// is 32 lowercase hex characters straight from the OS CSPRNG (getrandom): no generator state that
+// an observer of many ids could rebuild. Anything else is rejected before it reaches a store.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -8,7 +8,7 @@
 
 namespace pastiche::service {
 
-std::string new_id();                            // 128 random bits, hex
+std::string new_id();                            // 128 bits from getrandom, hex
 bool is_valid_id(std::string_view id);           // exactly 32 of [0-9a-f]
 bool is_valid_client_token(std::string_view t);  // 16-128 of [A-Za-z0-9_-]
 bool is_valid_style_name(std::string_view s);    // 1-64 of [A-Za-z0-9_.-], not starting with '.'

@@ -1,5 +1,6 @@
 #include "service/job_request.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -68,6 +69,48 @@ const std::set<std::string>& known_fields() {
 }
 
 }  // namespace
+
+void check_image_shape(const std::string& field, int width, int height) {
+  int lo = std::min(width, height), hi = std::max(width, height);
+  std::string dims = std::to_string(width) + "x" + std::to_string(height);
+  if (lo < kMinImageSide) {
+    fail(field,
+         dims + " is too small: at least " + std::to_string(kMinImageSide) + " px on each side");
+  }
+  if (hi > kMaxAspectRatio * lo) {
+    fail(field, dims + " is too elongated: the long side may be at most " +
+                    format_number(kMaxAspectRatio) + " times the short side");
+  }
+}
+
+int min_longest_side(int width, int height) {
+  int lo = std::max(1, std::min(width, height)), hi = std::max(width, height);
+  return static_cast<int>(std::ceil(static_cast<double>(kMinImageSide) * hi / lo - 1e-9));
+}
+
+void fit_to_images(JobRequest& r, const cv::Size& content, const std::vector<cv::Size>& styles,
+                   const RequestLimits& limits) {
+  int need = min_longest_side(content.width, content.height);
+  if (r.method == "fast") {
+    if (!r.size_given) {
+      int longest = std::max(content.width, content.height);
+      r.fast.size = std::min(std::max({longest, need, limits.min_size}), limits.max_size);
+    }
+    if (r.fast.size < need) {
+      fail("size", "at least " + std::to_string(need) + " for a " + std::to_string(content.width) +
+                       "x" + std::to_string(content.height) + " photo (the short side needs " +
+                       std::to_string(kMinImageSide) + " px)");
+    }
+    return;
+  }
+  for (const auto& s : styles) need = std::max(need, min_longest_side(s.width, s.height));
+  if (r.gatys.size < need) {
+    fail("size", "at least " + std::to_string(need) +
+                     " for images of this shape (the Gatys method needs " +
+                     std::to_string(kMinImageSide) + " px on the short side of each image)");
+  }
+  r.gatys.min_scale_size = std::max(r.gatys.min_scale_size, need);
+}
 
 bool parse_bool_field(const std::string& field, const std::string& value) {
   std::string v;
@@ -210,6 +253,10 @@ JobRequest parse_job_request(const FormFields& raw, const RequestLimits& limits)
   double blend = has("blend") ? parse_double("blend", fields["blend"], 0, 1) : 1.0;
 
   if (r.method == "fast") {
+    for (const char* gatys_only : {"steps", "style_weight", "content_weight", "tv_weight", "seed",
+                                   "optimizer", "init", "scales"}) {
+      if (has(gatys_only)) fail(gatys_only, "applies to method gatys only (this is a fast job)");
+    }
     r.fast.size = size;
     r.fast.original_colors = original_colors;
     r.fast.blend = blend;

@@ -3,6 +3,7 @@
 // InputError whose message starts with the field name: "size: must be between 64 and 2048".
 #pragma once
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
 
 #include <map>
 #include <string>
@@ -14,6 +15,17 @@
 namespace pastiche::service {
 
 using FormFields = std::map<std::string, std::string>;
+
+// Every uploaded image (photo or painting): at least this many pixels on its short side and at
+// most this elongated, so that every method can run on it at any accepted size.
+constexpr int kMinImageSide = 16;
+constexpr double kMaxAspectRatio = 10;
+
+// InputError naming `field` when an image of this size is too small or too elongated.
+void check_image_shape(const std::string& field, int width, int height);
+// The smallest longest side at which an image of this shape keeps kMinImageSide px on its short
+// side (the loss network and the transform network need that much to run).
+int min_longest_side(int width, int height);
 
 struct RequestLimits {
   int max_size = 2048;   // longest side of an output, px
@@ -37,8 +49,16 @@ struct JobRequest {
   FormFields params_fields() const;  // params() + method + style as form fields
 };
 
-// Parses and validates form fields. Empty values count as absent; unknown fields are refused.
+// Parses and validates form fields. Empty values count as absent; unknown fields are refused, and
+// so are the gatys-only fields (steps, weights, seed, optimizer, init, scales) on a fast job.
 JobRequest parse_job_request(const FormFields& fields, const RequestLimits& limits);
+
+// Fits a job to its images once they are known (at submit and again when it runs): a fast job
+// without a size gets the photo's longest side, raised to what its shape needs and capped; a
+// Gatys job's coarsest level is raised so every level keeps kMinImageSide px on each image's
+// short side. InputError ("size: ...") when the requested size is too small for the images.
+void fit_to_images(JobRequest& request, const cv::Size& content,
+                   const std::vector<cv::Size>& styles, const RequestLimits& limits);
 
 // A JSON object body (values may be strings, numbers or booleans) as form fields; InputError when
 // the body is not a JSON object of scalars.

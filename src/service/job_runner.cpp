@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "image/image_io.h"
 #include "service/ids.h"
 #include "store/quota.h"
@@ -181,7 +182,7 @@ int JobRunner::submit(JobRecord job) {
 }
 
 void JobRunner::publish_status(const JobRecord& job) {
-  events_.publish_status(job.id, job_json(job, position(job.id), live_progress(job.id)).dump());
+  events_.publish_status(job.id, safe_dump(job_json(job, position(job.id), live_progress(job.id))));
 }
 
 // Everything a job leaves behind: its event stream, its images and its row.
@@ -208,7 +209,7 @@ JobRunner::CancelResult JobRunner::cancel(const std::string& id, bool delete_aft
     job->finished_ms = now_ms();
     jobs_.update(*job);
     metrics_.job_finished(job->method, "cancelled", 0);
-    events_.publish_final(id, "cancelled", job_json(*job, 0, std::nullopt).dump());
+    events_.publish_final(id, "cancelled", safe_dump(job_json(*job, 0, std::nullopt)));
     return CancelResult::cancelled;
   }
   auto running = running_.find(id);
@@ -269,14 +270,33 @@ double JobRunner::retry_after_seconds() {
   return std::clamp(static_cast<double>(q) / workers * 2.0, 1.0, 60.0);
 }
 
-void JobRunner::enforce_quota() {
+void JobRunner::enforce_quota(int64_t headroom) {
+  if (config_.max_disk_bytes <= 0) return;
   std::lock_guard lock(quota_mutex_);
-  auto deleted = pastiche::enforce_quota(jobs_, images_, config_.max_disk_bytes,
-                                         [this](const std::string& id) { events_.forget(id); });
-  if (!deleted.empty()) {
-    log_->info("disk quota: deleted {} oldest finished job(s), store now {} bytes", deleted.size(),
+  int64_t keep_ms = static_cast<int64_t>(config_.keep_min_minutes) * 60 * 1000;
+  int64_t target = std::max<int64_t>(1, config_.max_disk_bytes - headroom);
+  auto expired = pastiche::enforce_quota(jobs_, images_, target, now_ms(), keep_ms,
+                                         [this](const JobRecord& job) {
+                                           events_.forget(job.id);
+                                           metrics_.job_expired();
+                                         });
+  if (!expired.empty()) {
+    log_->info("disk quota: expired {} oldest finished job(s), store now {} bytes", expired.size(),
                images_.total_bytes());
   }
+}
+
+void JobRunner::reserve_storage(int64_t upload_bytes) {
+  if (config_.max_disk_bytes <= 0) return;
+  // The photo, its result (about as large), a thumbnail and previews.
+  int64_t need = upload_bytes * 3;
+  if (images_.total_bytes() + need <= config_.max_disk_bytes) return;
+  enforce_quota(need);
+  if (images_.total_bytes() + need <= config_.max_disk_bytes) return;
+  throw StorageFull("storage full: the server keeps recent and not yet downloaded results for " +
+                    std::to_string(config_.keep_min_minutes) +
+                    " minutes and has no room for another job now; download your results or "
+                    "try again later");
 }
 
 void JobRunner::worker(Lane& lane) {
@@ -295,22 +315,17 @@ void JobRunner::worker(Lane& lane) {
       live = std::make_shared<Live>();
       running_[id] = live;
     }
-    auto job = jobs_.get(id);
-    if (!job || job->status != JobStatus::queued) {
-      std::lock_guard lock(mutex_);
-      running_.erase(id);
-      continue;
+    try {
+      start_job(id, *live);
+    } catch (const std::exception& e) {
+      // The store or the event hub failed outside the job's own error handling: the job must
+      // still end with a reason, and the worker must live on.
+      log_->error("job {}: {}", id, e.what());
+      abandon(id, std::string("internal error: ") + e.what());
+    } catch (...) {
+      log_->error("job {}: unknown exception", id);
+      abandon(id, "internal error");
     }
-    job->status = JobStatus::running;
-    job->attempts += 1;
-    job->started_ms = now_ms();
-    job->progress.clear();
-    job->error.clear();
-    jobs_.update(*job);
-    publish_status(*job);
-    log_->info("job {} started ({} {}, attempt {})", id, job->method, job->style, job->attempts);
-    run_job(*job, *live);
-    finish(*job, *live);
     bool idle;
     {
       std::lock_guard lock(mutex_);
@@ -318,6 +333,44 @@ void JobRunner::worker(Lane& lane) {
     }
     // Freed buffers stay with the allocator for the next job's reuse; an idle lane hands them back.
     if (idle) release_free_memory();
+  }
+}
+
+void JobRunner::start_job(const std::string& id, Live& live) {
+  auto job = jobs_.get(id);
+  if (!job || job->status != JobStatus::queued) {
+    std::lock_guard lock(mutex_);
+    running_.erase(id);
+    return;
+  }
+  job->status = JobStatus::running;
+  job->attempts += 1;
+  job->started_ms = now_ms();
+  job->progress.clear();
+  job->error.clear();
+  jobs_.update(*job);
+  publish_status(*job);
+  log_->info("job {} started ({} {}, attempt {})", id, job->method, job->style, job->attempts);
+  run_job(*job, live);
+  finish(*job, live);
+}
+
+void JobRunner::abandon(const std::string& id, const std::string& reason) {
+  {
+    std::lock_guard lock(mutex_);
+    running_.erase(id);
+  }
+  try {
+    auto job = jobs_.get(id);
+    if (!job || is_finished(job->status)) return;
+    job->status = JobStatus::failed;
+    job->error = reason;
+    job->finished_ms = now_ms();
+    jobs_.update(*job);
+    metrics_.job_finished(job->method, "failed", 0);
+    events_.publish_final(id, "failed", safe_dump(job_json(*job, 0, std::nullopt)));
+  } catch (const std::exception& e) {
+    log_->error("job {}: cannot record the failure: {}", id, e.what());
   }
 }
 
@@ -332,11 +385,11 @@ void JobRunner::run_job(JobRecord& job, Live& live) {
     }
     auto now = std::chrono::steady_clock::now();
     if (force || now - last_publish >= std::chrono::milliseconds(100)) {
-      events_.publish_progress(job.id, progress.dump());
+      events_.publish_progress(job.id, safe_dump(progress));
       last_publish = now;
     }
     if (now - last_persist >= std::chrono::seconds(2)) {
-      jobs_.update_progress(job.id, progress.dump());
+      jobs_.update_progress(job.id, safe_dump(progress));
       last_persist = now;
     }
   };
@@ -386,6 +439,9 @@ void JobRunner::run_job(JobRecord& job, Live& live) {
         if (!style) throw NotFoundError("style: '" + id + "' no longer exists");
         style_images.push_back(styles_.style_image(*style));
       }
+      std::vector<cv::Size> style_sizes;
+      for (const auto& image : style_images) style_sizes.push_back(image.size());
+      fit_to_images(request, content.size(), style_sizes, config_.limits);
       request.gatys.preview_every = config_.preview_every;
       GatysEngine engine(engines_.vgg, engines_.device);
       GatysCallbacks callbacks;
@@ -440,7 +496,7 @@ void JobRunner::run_job(JobRecord& job, Live& live) {
   }
   job.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::lock_guard lock(live.mutex);
-  if (!live.progress.is_null()) job.progress = live.progress.dump();
+  if (!live.progress.is_null()) job.progress = safe_dump(live.progress);
 }
 
 void JobRunner::finish(JobRecord& job, Live& live) {
@@ -473,7 +529,7 @@ void JobRunner::finish(JobRecord& job, Live& live) {
     log_->info("job {} {}{}{}", job.id, to_string(job.status), job.error.empty() ? "" : ": ",
                job.error);
   }
-  events_.publish_final(job.id, to_string(job.status), job_json(job, 0, std::nullopt).dump());
+  events_.publish_final(job.id, to_string(job.status), safe_dump(job_json(job, 0, std::nullopt)));
   if (delete_after) purge(job.id);
   enforce_quota();
 }

@@ -38,6 +38,7 @@ struct RunnerConfig {
   int max_attempts = 3;        // starts before a repeatedly interrupted job is failed
   int preview_every = 10;      // Gatys iterations between preview images
   int64_t max_disk_bytes = 0;  // image store quota; 0 = none
+  int keep_min_minutes = 30;   // the quota keeps jobs finished more recently than this
   // Workers at idle CPU priority (see set_thread_idle_priority): HTTP requests stay fast while
   // jobs saturate the cores. Turn off when other busy programs share the machine, which would
   // then starve the jobs.
@@ -48,6 +49,11 @@ struct RunnerConfig {
 // Thrown by submit() when the queue is full.
 struct QueueFull : std::runtime_error {
   QueueFull() : std::runtime_error("the job queue is full; try again shortly") {}
+};
+
+// Thrown by reserve_storage() when the disk quota cannot fit another job (HTTP 507).
+struct StorageFull : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 // Fast models loaded once and reused: a stylizer is checked out for one stylize() at a time.
@@ -108,8 +114,10 @@ class JobRunner {
   int max_queue() const { return config_.max_queue; }
   double retry_after_seconds();
 
-  // Runs the quota now (also after every job).
-  void enforce_quota();
+  // Runs the quota now (also after every job), leaving `headroom` bytes free under it.
+  void enforce_quota(int64_t headroom = 0);
+  // Makes room for a new job with an upload of this size, or throws StorageFull.
+  void reserve_storage(int64_t upload_bytes);
 
  private:
   struct Live {
@@ -128,7 +136,10 @@ class JobRunner {
 
   Lane& lane_for(const std::string& method);
   void worker(Lane& lane);
+  void start_job(const std::string& id, Live& live);
   void run_job(JobRecord& job, Live& live);
+  // Fails a job whose run broke outside its own error handling; never throws.
+  void abandon(const std::string& id, const std::string& reason);
   void finish(JobRecord& job, Live& live);
   void publish_status(const JobRecord& job);
   void purge(const std::string& id);

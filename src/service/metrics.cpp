@@ -67,6 +67,11 @@ void Metrics::job_finished(const std::string& method, const std::string& status,
   if (status == "done") it->second.observe(seconds);
 }
 
+void Metrics::job_expired() {
+  std::lock_guard lock(mutex_);
+  ++jobs_expired_;
+}
+
 void Metrics::rate_limited() {
   std::lock_guard lock(mutex_);
   ++rate_limited_;
@@ -92,6 +97,21 @@ std::string Metrics::render(const MetricsSnapshot& s) {
       "# HELP pastiche_process_peak_rss_bytes Peak resident memory.\n"
       "# TYPE pastiche_process_peak_rss_bytes gauge\n";
   out += "pastiche_process_peak_rss_bytes " + std::to_string(s.rss_bytes) + "\n";
+  auto gauge = [&](const char* name, const char* help, const char* type, int64_t v) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(v) + "\n";
+  };
+  gauge("pastiche_http_connections", "Open HTTP connections.", "gauge", s.connections);
+  gauge("pastiche_http_event_streams", "Open event streams.", "gauge", s.streams);
+  gauge("pastiche_http_waiting_requests", "Requests read, waiting for a handler thread.", "gauge",
+        s.waiting_requests);
+  gauge("pastiche_http_cut_slow_total", "Connections closed for missing the head or body deadline.",
+        "counter", s.cut_slow);
+  gauge("pastiche_http_reclaimed_idle_total",
+        "Idle keep-alive connections closed under connection pressure.", "counter",
+        s.reclaimed_idle);
+  gauge("pastiche_http_refused_busy_total", "Requests answered 503 as every handler was busy.",
+        "counter", s.refused_busy);
 
   std::lock_guard lock(mutex_);
   out +=
@@ -124,10 +144,19 @@ std::string Metrics::render(const MetricsSnapshot& s) {
       "# HELP pastiche_rate_limited_total Requests refused by the rate limiter.\n"
       "# TYPE pastiche_rate_limited_total counter\n";
   out += "pastiche_rate_limited_total " + std::to_string(rate_limited_) + "\n";
+  out +=
+      "# HELP pastiche_jobs_expired_total Finished jobs whose images the disk quota removed.\n"
+      "# TYPE pastiche_jobs_expired_total counter\n";
+  out += "pastiche_jobs_expired_total " + std::to_string(jobs_expired_) + "\n";
   return out;
 }
 
-std::string route_of(const std::string& method, const std::string& path) {
+std::string route_of(const std::string& raw_method, const std::string& path) {
+  // Methods are client text: anything unexpected is one label, not a new series per request.
+  std::string method = "OTHER";
+  for (const char* m : {"GET", "HEAD", "POST", "DELETE", "PUT", "PATCH", "OPTIONS"}) {
+    if (raw_method == m) method = m;
+  }
   static const char* kFixed[] = {"/api/styles", "/api/jobs",         "/api/stylize", "/api/history",
                                  "/api/device", "/api/openapi.json", "/healthz",     "/metrics"};
   for (const char* f : kFixed) {

@@ -28,6 +28,9 @@ struct MetricsSnapshot {  // gauges read from the live service when rendering
   int64_t running = 0;
   int64_t disk_used_bytes = 0;
   int64_t rss_bytes = 0;
+  // From the HTTP server: open now, and closed or refused since the start.
+  int64_t connections = 0, streams = 0, waiting_requests = 0;
+  int64_t cut_slow = 0, reclaimed_idle = 0, refused_busy = 0;
 };
 
 class Metrics {
@@ -35,6 +38,7 @@ class Metrics {
   void http_request(const std::string& route, int status, double seconds);
   void job_finished(const std::string& method, const std::string& status, double seconds);
   void rate_limited();
+  void job_expired();
   std::string render(const MetricsSnapshot& snapshot);
 
  private:
@@ -44,6 +48,7 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, uint64_t> jobs_finished_;
   std::map<std::string, Histogram> job_seconds_;
   uint64_t rate_limited_ = 0;
+  uint64_t jobs_expired_ = 0;
 };
 
 // Collapses ids in a path so metrics have bounded cardinality: /api/jobs/{id}/result.

@@ -1,7 +1,6 @@
 // What the route handlers share, and the helpers every handler uses: client identity, JSON
 // replies, error mapping, upload decoding.
 #pragma once
-#include <httplib.h>
 #include <spdlog/logger.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
@@ -12,12 +11,16 @@
 #include <stdexcept>
 #include <string>
 
+#include "http/message.h"
+#include "http/router.h"
+#include "http/server.h"
 #include "service/events.h"
 #include "service/job_request.h"
 #include "service/job_runner.h"
 #include "service/metrics.h"
 #include "service/rate_limiter.h"
 #include "service/server.h"
+#include "service/stream_slots.h"
 #include "service/style_catalog.h"
 #include "store/image_store.h"
 #include "store/job_store.h"
@@ -37,6 +40,8 @@ struct Context {
   std::string web_dir;  // resolved; empty when the UI is not built
   std::atomic<int> stylize_in_flight{0};
   std::atomic<bool> stopping{false};
+  StreamSlots stream_slots{config.max_streams_per_client, config.max_streams_per_ip};
+  http::Server* http = nullptr;  // set once it is started (connection figures for /metrics)
 };
 
 // An error with an HTTP status (and Retry-After for 429/503).
@@ -49,25 +54,31 @@ class HttpError : public std::runtime_error {
 };
 
 struct Call {
-  const httplib::Request& req;
-  httplib::Response& res;
+  const http::Request& req;
+  http::Response& res;
   std::string client;  // owner token
   bool admin = false;
+  std::string ip;  // the client's address (X-Forwarded-For's last entry behind a trusted proxy)
 };
 
 using RouteHandler = std::function<void(Call&)>;
 // Resolves the client, runs the handler, maps exceptions to JSON errors.
-httplib::Server::Handler wrap(Context& ctx, RouteHandler handler);
+http::Handler wrap(Context& ctx, RouteHandler handler);
 
-void send_json(httplib::Response& res, int status, const nlohmann::json& body);
-void send_error(httplib::Response& res, int status, const std::string& message,
+void send_json(http::Response& res, int status, const nlohmann::json& body);
+void send_error(http::Response& res, int status, const std::string& message,
                 double retry_after = 0);
-void send_bytes(httplib::Response& res, const std::string& bytes, const std::string& type);
+void send_bytes(http::Response& res, const std::string& bytes, const std::string& type);
 
-// Text fields of a multipart or urlencoded request (file parts excluded).
-FormFields form_fields(const httplib::Request& req, std::initializer_list<const char*> file_fields);
+// The client's address: behind a trusted proxy, the last X-Forwarded-For entry (the one nginx
+// appended); otherwise the peer address.
+std::string client_ip(const http::Request& req, bool trust_proxy);
+
+// Text fields of a multipart or urlencoded request (file parts excluded). Names and values must
+// be UTF-8: InputError naming the field otherwise.
+FormFields form_fields(const http::Request& req, std::initializer_list<const char*> file_fields);
 // The bytes of an uploaded file part; InputError when missing, TooLargeError when over the limit.
-std::string upload_bytes(const httplib::Request& req, const std::string& field, int64_t max_bytes);
+std::string upload_bytes(const http::Request& req, const std::string& field, int64_t max_bytes);
 // Sniffs, checks pixel limits from the header, decodes, and shrinks to max_side (0 = keep).
 cv::Mat decode_upload(const std::string& bytes, const ServerConfig& config,
                       const std::string& field, int max_side);
@@ -75,10 +86,10 @@ cv::Mat decode_upload(const std::string& bytes, const ServerConfig& config,
 // The job when it exists and the caller may see it; HttpError 404 otherwise.
 JobRecord load_job(Context& ctx, const Call& call, const std::string& id);
 
-void register_style_routes(httplib::Server& http, Context& ctx);
-void register_job_routes(httplib::Server& http, Context& ctx);
-void register_ops_routes(httplib::Server& http, Context& ctx);
-void register_static_routes(httplib::Server& http, Context& ctx);  // last: catch-all GET
+void register_style_routes(http::Router& http, Context& ctx);
+void register_job_routes(http::Router& http, Context& ctx);
+void register_ops_routes(http::Router& http, Context& ctx);
+void register_static_routes(http::Router& http, Context& ctx);  // last: catch-all GET
 
 const std::string& openapi_document();  // docs/openapi.json, embedded
 

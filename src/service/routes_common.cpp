@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "image/image_io.h"
 #include "service/ids.h"
 #include "service/routes.h"
@@ -11,27 +12,26 @@ namespace pastiche::service {
 
 using nlohmann::json;
 
-void send_json(httplib::Response& res, int status, const json& body) {
+void send_json(http::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(safe_dump(body), "application/json");
 }
 
-void send_error(httplib::Response& res, int status, const std::string& message,
-                double retry_after) {
+void send_error(http::Response& res, int status, const std::string& message, double retry_after) {
   if (retry_after > 0) {
     res.set_header("Retry-After", std::to_string(static_cast<int>(std::ceil(retry_after))));
   }
   send_json(res, status, {{"error", message}});
 }
 
-void send_bytes(httplib::Response& res, const std::string& bytes, const std::string& type) {
+void send_bytes(http::Response& res, const std::string& bytes, const std::string& type) {
   res.status = 200;
   res.set_content(bytes, type);
 }
 
 namespace {
 
-std::string cookie_value(const httplib::Request& req, const std::string& name) {
+std::string cookie_value(const http::Request& req, const std::string& name) {
   std::string header = req.get_header_value("Cookie");
   size_t pos = 0;
   while (pos < header.size()) {
@@ -48,10 +48,10 @@ std::string cookie_value(const httplib::Request& req, const std::string& name) {
 
 }  // namespace
 
-httplib::Server::Handler wrap(Context& ctx, RouteHandler handler) {
-  return [&ctx, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+http::Handler wrap(Context& ctx, RouteHandler handler) {
+  return [&ctx, handler = std::move(handler)](const http::Request& req, http::Response& res) {
     try {
-      Call call{req, res, {}, false};
+      Call call{req, res, {}, false, client_ip(req, ctx.config.trust_proxy)};
       if (req.has_header("X-Admin-Key")) {
         if (ctx.config.admin_key.empty() ||
             !secure_equals(req.get_header_value("X-Admin-Key"), ctx.config.admin_key)) {
@@ -83,6 +83,8 @@ httplib::Server::Handler wrap(Context& ctx, RouteHandler handler) {
       send_error(res, 400, e.what());
     } catch (const NotFoundError& e) {
       send_error(res, 404, e.what());
+    } catch (const StorageFull& e) {
+      send_error(res, 507, e.what(), 60);
     } catch (const QueueFull& e) {
       send_error(res, 429, e.what(), ctx.runner.retry_after_seconds());
     } catch (const c10::Error& e) {
@@ -95,8 +97,26 @@ httplib::Server::Handler wrap(Context& ctx, RouteHandler handler) {
   };
 }
 
-FormFields form_fields(const httplib::Request& req,
-                       std::initializer_list<const char*> file_fields) {
+std::string client_ip(const http::Request& req, bool trust_proxy) {
+  if (!trust_proxy || !req.has_header("X-Forwarded-For")) return req.remote_addr;
+  std::string fwd = req.get_header_value("X-Forwarded-For");
+  auto comma = fwd.rfind(',');
+  std::string ip = fwd.substr(comma == std::string::npos ? 0 : comma + 1);
+  ip.erase(0, ip.find_first_not_of(' '));
+  return ip;
+}
+
+namespace {
+
+void check_text_field(const std::string& name, const std::string& value) {
+  if (!is_valid_utf8(name)) throw InputError(printable(name) + ": the field name is not UTF-8");
+  if (name.size() > 100) throw InputError(printable(name) + ": unknown field");
+  if (!is_valid_utf8(value)) throw InputError(name + ": not valid UTF-8 text");
+}
+
+}  // namespace
+
+FormFields form_fields(const http::Request& req, std::initializer_list<const char*> file_fields) {
   FormFields fields;
   auto is_file_field = [&](const std::string& name) {
     for (const char* f : file_fields) {
@@ -107,6 +127,7 @@ FormFields form_fields(const httplib::Request& req,
   if (req.is_multipart_form_data()) {
     for (const auto& [name, part] : req.files) {
       if (is_file_field(name)) continue;
+      check_text_field(name, part.content);
       if (fields.count(name)) throw InputError(name + ": given twice");
       if (part.content.size() > 4096) throw InputError(name + ": value too long");
       fields[name] = part.content;
@@ -115,13 +136,15 @@ FormFields form_fields(const httplib::Request& req,
     for (const auto& [name, value] : req.params) {
       if (is_file_field(name)) continue;
       if (name == "format" || name == "download") continue;  // query options of the response
+      check_text_field(name, value);
+      if (fields.count(name)) throw InputError(name + ": given twice");
       fields[name] = value;
     }
   }
   return fields;
 }
 
-std::string upload_bytes(const httplib::Request& req, const std::string& field, int64_t max_bytes) {
+std::string upload_bytes(const http::Request& req, const std::string& field, int64_t max_bytes) {
   if (!req.is_multipart_form_data() || !req.has_file(field)) {
     throw InputError(field + ": required (multipart/form-data file field '" + field + "')");
   }
@@ -148,6 +171,7 @@ cv::Mat decode_upload(const std::string& bytes, const ServerConfig& config,
   if (header.width <= 0 || header.height <= 0) {
     throw InputError(field + ": the image header has no size");
   }
+  check_image_shape(field, header.width, header.height);
   int64_t pixels = static_cast<int64_t>(header.width) * header.height;
   if (pixels > config.max_pixels) {
     throw TooLargeError(field + ": " + std::to_string(header.width) + "x" +

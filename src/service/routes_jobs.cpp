@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "image/image_io.h"
 #include "service/ids.h"
 #include "service/routes.h"
@@ -64,13 +65,13 @@ std::string as_view(const std::vector<uint8_t>& v) {
   return std::string(v.begin(), v.end());
 }
 
-bool query_flag(const httplib::Request& req, const char* name) {
+bool query_flag(const http::Request& req, const char* name) {
   if (!req.has_param(name)) return false;
   auto v = req.get_param_value(name);
   return v == "1" || v == "true" || v == "yes";
 }
 
-std::string image_format(const httplib::Request& req) {
+std::string image_format(const http::Request& req) {
   if (!req.has_param("format")) return "png";
   auto f = req.get_param_value("format");
   if (f == "png") return "png";
@@ -104,9 +105,14 @@ void handle_submit(Context& ctx, Call& c) {
     content = decode_upload(bytes, ctx.config, "content", ctx.config.max_size);
     png = as_view(encode_image(content, "png"));
   }
-  if (request.method == "fast" && !request.size_given) {
-    request.fast.size = std::min(std::max(content.cols, content.rows), ctx.config.max_size);
+  std::vector<cv::Size> style_sizes;
+  if (request.method == "gatys") {
+    for (const auto& id : request.styles) {
+      style_sizes.push_back(ctx.styles.image_size(*ctx.styles.find(id, c.client, c.admin)));
+    }
   }
+  fit_to_images(request, content.size(), style_sizes, request_limits(ctx.config));
+  ctx.runner.reserve_storage(static_cast<int64_t>(png.size()));
 
   JobRecord job;
   job.id = new_id();
@@ -114,7 +120,7 @@ void handle_submit(Context& ctx, Call& c) {
   job.method = request.method;
   job.style = request.style_id();
   job.style_title = titles;
-  job.params = request.params().dump();
+  job.params = safe_dump(request.params());
   job.created_ms = now_ms();
   ctx.images.put(content_key(job.id), png);
   int position = 0;
@@ -131,59 +137,86 @@ void handle_submit(Context& ctx, Call& c) {
       {{"id", job.id}, {"status", "queued"}, {"position", position}, {"urls", job_urls(job.id)}});
 }
 
+// One job's Server-Sent Events: the job as it is now, then what its channel publishes, then the
+// final event. Waits without a thread: the channel wakes the connection on each publish.
+class JobEventStream : public http::StreamSource {
+ public:
+  JobEventStream(Context& ctx, std::string id, std::shared_ptr<JobChannel> channel,
+                 std::string first, bool finished_now, std::unique_ptr<StreamSlots::Slot> slot)
+      : ctx_(ctx),
+        id_(std::move(id)),
+        channel_(std::move(channel)),
+        first_(std::move(first)),
+        finished_now_(finished_now),
+        slot_(std::move(slot)) {
+    std::lock_guard lock(channel_->mutex);
+    sub_.status_seen = channel_->status_seq;  // the first event already is the status
+  }
+
+  void attach(std::function<void()> wake) override {
+    wake_ = std::make_shared<std::function<void()>>(std::move(wake));
+    channel_->add_waker(wake_);
+  }
+
+  bool pull(std::string& out) override {
+    auto now = std::chrono::steady_clock::now();
+    if (!first_.empty()) {
+      out += std::move(first_);
+      first_.clear();
+      last_write_ = now;
+      return !finished_now_;
+    }
+    bool finished = false;
+    std::string text =
+        next_events(ctx_.events, *channel_, sub_, std::chrono::milliseconds(0), finished);
+    if (text.empty() && !finished && now - last_write_ >= std::chrono::seconds(15)) {
+      text = ": keep-alive\n\n";
+    }
+    if (!text.empty()) {
+      out += text;
+      last_write_ = now;
+    }
+    return !finished;
+  }
+
+  void drain(std::string& out) override {
+    // Tells the client why the stream ends and when to reconnect (EventSource honours retry).
+    out += "retry: 5000\n" +
+           sse_event("shutdown", R"({"reason":"the server is restarting; reconnect shortly"})");
+  }
+
+ private:
+  Context& ctx_;
+  std::string id_;
+  std::shared_ptr<JobChannel> channel_;
+  std::string first_;
+  bool finished_now_;
+  std::unique_ptr<StreamSlots::Slot> slot_;
+  Subscriber sub_;
+  std::shared_ptr<std::function<void()>> wake_;
+  std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
+};
+
 void handle_events(Context& ctx, Call& c) {
   JobRecord job = load_job(ctx, c, c.req.matches[1]);
-  struct Stream {
-    std::shared_ptr<JobChannel> channel;
-    Subscriber sub;
-    bool started = false;
-  };
-  auto stream = std::make_shared<Stream>();
-  stream->channel = ctx.events.channel(job.id);
-  std::string id = job.id;
+  auto slot = ctx.stream_slots.acquire(c.client, c.ip);
+  if (!slot) {
+    throw HttpError(429, "too many open event streams from this client; close some first", 5);
+  }
+  auto channel = ctx.events.channel(job.id);
+  std::string first;
+  bool finished = is_finished(job.status);
+  if (finished) {
+    first = sse_event(to_string(job.status), safe_dump(job_json(job, 0, std::nullopt)));
+  } else {
+    first = sse_event("status", safe_dump(job_json(job, ctx.runner.position(job.id),
+                                                   ctx.runner.live_progress(job.id))));
+  }
   c.res.set_header("Cache-Control", "no-cache");
   c.res.set_header("X-Accel-Buffering", "no");  // nginx: do not buffer the stream
-  c.res.set_chunked_content_provider("text/event-stream", [&ctx, stream, id](
-                                                              size_t, httplib::DataSink& sink) {
-    try {
-      auto write = [&](const std::string& s) { return sink.write(s.data(), s.size()); };
-      if (!stream->started) {
-        stream->started = true;
-        auto job = ctx.jobs.get(id);
-        if (!job) {
-          sink.done();
-          return true;
-        }
-        if (is_finished(job->status)) {
-          bool ok =
-              write(sse_event(to_string(job->status), job_json(*job, 0, std::nullopt).dump()));
-          sink.done();
-          return ok;
-        }
-        // The status event is the job as it is now; later ones come from the channel.
-        {
-          std::lock_guard lock(stream->channel->mutex);
-          stream->sub.status_seen = stream->channel->status_seq;
-        }
-        if (!write(sse_event(
-                "status",
-                job_json(*job, ctx.runner.position(id), ctx.runner.live_progress(id)).dump()))) {
-          return false;
-        }
-        return true;
-      }
-      bool finished = false;
-      std::string text = next_events(ctx.events, *stream->channel, stream->sub,
-                                     std::chrono::seconds(15), finished);
-      if (text.empty() && !finished) text = ": keep-alive\n\n";
-      if (!text.empty() && !write(text)) return false;
-      if (finished) sink.done();
-      return true;
-    } catch (const std::exception& e) {  // never let an exception escape into httplib
-      ctx.log->error("event stream of job {}: {}", id, e.what());
-      return false;
-    }
-  });
+  c.res.set_stream(std::make_shared<JobEventStream>(ctx, job.id, std::move(channel),
+                                                    std::move(first), finished, std::move(slot)),
+                   "text/event-stream");
 }
 
 void handle_cancel(Context& ctx, Call& c) {
@@ -199,6 +232,11 @@ void handle_cancel(Context& ctx, Call& c) {
 void handle_image(Context& ctx, Call& c, const std::string& which) {
   JobRecord job = load_job(ctx, c, c.req.matches[1]);
   c.res.set_header("Cache-Control", "private, no-cache");
+  if (job.status == JobStatus::expired) {
+    throw HttpError(410,
+                    "the images of this job were removed to free disk space (the server "
+                    "keeps finished jobs' images while its disk quota allows)");
+  }
   if (which == "result") {
     if (job.status != JobStatus::done) {
       throw HttpError(409, std::string("the job is ") + to_string(job.status) +
@@ -216,6 +254,7 @@ void handle_image(Context& ctx, Call& c, const std::string& which) {
                        "attachment; filename=\"pastiche-" + job.id + "." + ext + "\"");
     }
     send_bytes(c.res, *bytes, format == "jpeg" ? "image/jpeg" : "image/png");
+    if (job.fetched_ms == 0) ctx.jobs.mark_fetched(job.id, now_ms());
   } else if (which == "preview") {
     auto bytes = ctx.images.get(preview_key(job.id));
     if (!bytes) throw HttpError(404, "no preview yet");
@@ -244,7 +283,7 @@ void handle_stylize(Context& ctx, Call& c) {
   auto style = ctx.styles.find(request.styles.front(), c.client, c.admin);
   auto bytes = upload_bytes(c.req, "image", ctx.config.max_upload_bytes);
   cv::Mat image = decode_upload(bytes, ctx.config, "image", ctx.config.max_size);
-  if (!request.size_given) request.fast.size = std::max(image.cols, image.rows);
+  fit_to_images(request, image.size(), {}, request_limits(ctx.config));
 
   struct Slot {
     std::atomic<int>& n;
@@ -294,7 +333,7 @@ void handle_history(Context& ctx, Call& c) {
 
 }  // namespace
 
-void register_job_routes(httplib::Server& http, Context& ctx) {
+void register_job_routes(http::Router& http, Context& ctx) {
   http.Post("/api/jobs", wrap(ctx, [&ctx](Call& c) { handle_submit(ctx, c); }));
   http.Get(R"(/api/jobs/([^/]+))", wrap(ctx, [&ctx](Call& c) {
              JobRecord job = load_job(ctx, c, c.req.matches[1]);

@@ -57,8 +57,8 @@ constexpr const char* kNotBuilt = R"(<!doctype html>
 
 }  // namespace
 
-void register_static_routes(httplib::Server& http, Context& ctx) {
-  http.Get(R"(/.*)", [&ctx](const httplib::Request& req, httplib::Response& res) {
+void register_static_routes(http::Router& http, Context& ctx) {
+  http.Get(R"(/.*)", [&ctx](const http::Request& req, http::Response& res) {
     if (req.path.rfind("/api/", 0) == 0 || req.path == "/api") {
       send_error(res, 404, "no such endpoint: GET " + req.path.substr(0, 100));
       return;

@@ -34,7 +34,7 @@ std::string limited(const FormFields& f, const std::string& name, size_t max) {
 
 }  // namespace
 
-void register_style_routes(httplib::Server& http, Context& ctx) {
+void register_style_routes(http::Router& http, Context& ctx) {
   http.Get("/api/styles", wrap(ctx, [&ctx](Call& c) {
              json styles = json::array();
              for (const auto& s : ctx.styles.list(c.client)) {

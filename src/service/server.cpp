@@ -12,7 +12,10 @@
 
 #include "common/error.h"
 #include "common/runtime.h"
+#include "common/text.h"
+#include "http/server.h"
 #include "service/routes.h"
+#include "service/web_security.h"
 #include "store/disk_image_store.h"
 #include "store/sqlite_job_store.h"
 
@@ -55,14 +58,31 @@ std::shared_ptr<spdlog::logger> make_logger(const ServerConfig& config) {
   return log;
 }
 
-thread_local std::chrono::steady_clock::time_point request_start;
-
-std::string client_key(const httplib::Request& req) {
+std::string client_key(const http::Request& req) {
   if (req.has_header("X-Client-Token")) return "t:" + req.get_header_value("X-Client-Token");
   std::string cookie = req.get_header_value("Cookie");
   auto pos = cookie.find("pastiche_client=");
   if (pos != std::string::npos) return "c:" + cookie.substr(pos + 16, 32);
   return {};
+}
+
+// A missing or empty job database next to stored job images means the database was lost or
+// truncated: starting would silently forget every job and orphan its files.
+void refuse_new_database_beside_old_data(const std::string& db_path, const fs::path& images,
+                                         bool init) {
+  std::error_code ec;
+  bool empty_db = !fs::exists(db_path, ec) || fs::file_size(db_path, ec) == 0;
+  if (!empty_db || init) return;
+  for (const char* sub : {"jobs", "styles"}) {
+    fs::path dir = images / sub;
+    if (fs::is_directory(dir, ec) && !fs::is_empty(dir, ec)) {
+      throw std::runtime_error(
+          "job database '" + db_path + "' is " + (fs::exists(db_path, ec) ? "empty" : "missing") +
+          " but " + dir.string() +
+          " holds stored images: restore the database (`pastiche admin restore BACKUP`) or, to "
+          "start a new history anyway, pass --init");
+    }
+  }
 }
 
 }  // namespace
@@ -80,7 +100,7 @@ struct Server::Impl {
   std::unique_ptr<Context> ctx;
   RateLimiter client_limiter;
   RateLimiter ip_limiter;
-  httplib::Server http;
+  std::unique_ptr<http::Server> http;
   std::thread listen_thread;
   int port = -1;
 
@@ -101,7 +121,9 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(con
   fs::create_directories(cfg.data_dir);
   m.log = make_logger(cfg);
   configure_threads(cfg.threads);
-  m.jobs = std::make_unique<SqliteJobStore>((fs::path(cfg.data_dir) / "jobs.db").string());
+  std::string db_path = (fs::path(cfg.data_dir) / "jobs.db").string();
+  refuse_new_database_beside_old_data(db_path, fs::path(cfg.data_dir) / "images", cfg.init);
+  m.jobs = std::make_unique<SqliteJobStore>(db_path);
   m.images = std::make_unique<DiskImageStore>(fs::path(cfg.data_dir) / "images");
 
   m.engines.device = select_device(cfg.device);
@@ -146,6 +168,7 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(con
   rc.max_attempts = cfg.max_attempts;
   rc.preview_every = cfg.preview_every;
   rc.max_disk_bytes = cfg.max_disk_bytes;
+  rc.keep_min_minutes = cfg.keep_min_minutes;
   rc.limits.max_size = cfg.max_size;
   rc.limits.max_steps = cfg.max_steps;
   m.runner = std::make_unique<JobRunner>(rc, *m.jobs, *m.images, *m.styles, m.events, m.metrics,
@@ -178,99 +201,86 @@ int Server::port() const {
 
 void Server::start() {
   auto& m = *impl_;
-  auto& http = m.http;
   auto& ctx = *m.ctx;
-  int threads = std::max(4, m.config.http_threads);
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  const auto& cfg = m.config;
+  http::ServerOptions o;
+  o.host = cfg.host;
+  o.port = cfg.port;
+  o.handler_threads = std::max(2, cfg.http_threads);
+  o.max_connections = cfg.max_connections;
+  // Behind a proxy every connection comes from the proxy: it enforces its own per-address caps.
+  o.max_connections_per_ip = cfg.trust_proxy ? 0 : cfg.max_connections_per_ip;
   // Multipart overhead on top of the largest accepted file.
-  http.set_payload_max_length(static_cast<size_t>(m.config.max_upload_bytes) + 1024 * 1024);
-  http.set_read_timeout(30);
-  http.set_write_timeout(30);
-  http.set_keep_alive_timeout(10);
-  http.set_keep_alive_max_count(1000);
-  http.set_tcp_nodelay(true);  // small JSON replies must not wait for delayed ACKs (40 ms)
+  o.max_body_bytes = cfg.max_upload_bytes + 1024 * 1024;
+  o.header_timeout_s = cfg.header_timeout_s;
+  o.body_timeout_s = cfg.body_timeout_s;
+  m.http = std::make_unique<http::Server>(o);
+  auto& server = *m.http;
 
-  http.set_pre_routing_handler([&m](const httplib::Request& req, httplib::Response& res) {
-    request_start = std::chrono::steady_clock::now();
-    if (req.path == "/healthz" || req.path == "/metrics")
-      return httplib::Server::HandlerResponse::Unhandled;
+  server.set_default_headers(security_headers());
+  server.set_pre_routing([&m](const http::Request& req, http::Response& res) {
+    if (req.path == "/healthz" || req.path == "/metrics") return false;
+    if (req.method == "POST" || req.method == "DELETE" || req.method == "PUT" ||
+        req.method == "PATCH") {
+      std::string refused = cross_origin_refusal(req, m.config.allowed_origins);
+      if (!refused.empty()) {
+        send_error(res, 403, refused);
+        return true;
+      }
+    }
     double retry = 0;
     std::string key = client_key(req);
-    std::string ip = req.remote_addr;
-    if (m.config.trust_proxy && req.has_header("X-Forwarded-For")) {
-      // nginx appends the address it saw: the last entry is the one to trust.
-      std::string fwd = req.get_header_value("X-Forwarded-For");
-      auto comma = fwd.rfind(',');
-      ip = fwd.substr(comma == std::string::npos ? 0 : comma + 1);
-      ip.erase(0, ip.find_first_not_of(' '));
-    }
+    std::string ip = client_ip(req, m.config.trust_proxy);
     bool ok = m.ip_limiter.allow("ip:" + ip, &retry) &&
               (key.empty() || m.client_limiter.allow(key, &retry));
     if (!ok) {
       m.metrics.rate_limited();
       send_error(res, 429, "rate limit: too many requests; slow down", std::max(1.0, retry));
-      return httplib::Server::HandlerResponse::Handled;
+      return true;
     }
-    return httplib::Server::HandlerResponse::Unhandled;
+    return false;
   });
-  http.set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        std::string msg;
-        switch (res.status) {
-          case 413:
-            msg = "the request is too large";
-            break;
-          case 404:
-            msg = "no such endpoint: " + req.method + " " + req.path.substr(0, 100);
-            break;
-          case 400:
-            msg = "malformed request";
-            break;
-          default:
-            msg = "request failed (HTTP " + std::to_string(res.status) + ")";
-        }
-        send_json(res, res.status, {{"error", msg}});
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  http.set_exception_handler(
-      [&m](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+  server.set_not_found_handler([](const http::Request& req, http::Response& res) {
+    send_error(res, 404,
+               "no such endpoint: " + printable(req.method, 10) + " " + printable(req.path, 100));
+  });
+  server.set_exception_handler(
+      [&m](const http::Request& req, http::Response& res, std::exception_ptr ep) {
         try {
           if (ep) std::rethrow_exception(ep);
         } catch (const std::exception& e) {
-          m.log->error("{} {}: {}", req.method, req.path, e.what());
+          m.log->error("{} {}: {}", printable(req.method, 10), printable(req.path, 200), e.what());
         } catch (...) {
         }
         send_error(res, 500, "internal error");
       });
-  http.set_logger([&m](const httplib::Request& req, const httplib::Response& res) {
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - request_start).count();
+  server.set_draining_handler([](const http::Request&, http::Response& res) {
+    send_error(res, 503, "the server is shutting down; try again shortly", 5);
+  });
+  server.set_logger([&m](const http::Request& req, const http::Response& res, double seconds) {
     m.metrics.http_request(route_of(req.method, req.path), res.status, seconds);
     if (req.path == "/metrics" || req.path == "/healthz") return;
     m.log->log(res.status >= 500 ? spdlog::level::err : spdlog::level::debug,
-               "{} {} {} {} {:.1f}ms {}B", req.remote_addr, req.method, req.path.substr(0, 200),
-               res.status, seconds * 1e3, res.body.size());
+               "{} {} {} {} {:.1f}ms {}B", req.remote_addr, printable(req.method, 10),
+               printable(req.path, 200), res.status, seconds * 1e3, res.body.size());
   });
 
-  register_style_routes(http, ctx);
-  register_job_routes(http, ctx);
-  register_ops_routes(http, ctx);
-  register_static_routes(http, ctx);
+  register_style_routes(server.routes(), ctx);
+  register_job_routes(server.routes(), ctx);
+  register_ops_routes(server.routes(), ctx);
+  register_static_routes(server.routes(), ctx);
+  ctx.http = m.http.get();
 
-  if (m.config.port == 0) {
-    m.port = http.bind_to_any_port(m.config.host);
-  } else {
-    m.port = http.bind_to_port(m.config.host, m.config.port) ? m.config.port : -1;
-  }
-  if (m.port < 0) {
-    throw std::runtime_error("cannot listen on " + m.config.host + ":" +
-                             std::to_string(m.config.port) + " (in use? try --port)");
-  }
+  // Jobs recovered from the store are queued before the first request can add to the queue.
   m.runner->start();
-  m.listen_thread = std::thread([&http] { http.listen_after_bind(); });
-  m.log->info("listening on http://{}:{} (data dir {}, web UI {})", m.config.host, m.port,
-              m.config.data_dir, ctx.web_dir.empty() ? "not built" : ctx.web_dir);
+  try {
+    m.port = server.start();
+  } catch (...) {
+    m.runner->stop();
+    throw;
+  }
+  m.log->info("listening on http://{}:{} (data dir {}, web UI {})", cfg.host, m.port, cfg.data_dir,
+              ctx.web_dir.empty() ? "not built" : ctx.web_dir);
 }
 
 void Server::stop() {
@@ -284,10 +294,12 @@ void Server::stop() {
     m.stopping = true;
   }
   m.ctx->stopping = true;
-  m.events.shutdown();  // event streams end so their threads are free
-  m.http.stop();
-  if (m.listen_thread.joinable()) m.listen_thread.join();
+  // New requests get 503 + Retry-After and open event streams a last "shutdown" event while the
+  // running jobs are interrupted; then the connections close.
+  if (m.http) m.http->drain();
   m.runner->stop();
+  m.events.shutdown();
+  if (m.http) m.http->stop();
   m.log->info("stopped");
   m.log->flush();
   {

@@ -1,5 +1,5 @@
-// The HTTP service: `pastiche serve`. Owns the stores, the engines, the job runner and the
-// cpp-httplib server; routes live in routes_*.cpp by resource.
+// The HTTP service: `pastiche serve`. Owns the stores, the engines, the job runner and the HTTP
+// server (src/http); routes live in routes_*.cpp by resource.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -21,7 +21,13 @@ struct ServerConfig {
   int fast_workers = 1;
   bool idle_priority_workers = true;  // jobs yield the CPU to request threads
   int gatys_workers = 1;
-  int http_threads = 64;  // connections served at once (SSE streams hold one each)
+  int http_threads = 16;  // threads running request handlers (connections and streams hold none)
+  int max_connections = 4096;
+  int max_connections_per_ip = 64;  // ignored with trust_proxy (every connection is the proxy's)
+  int max_streams_per_client = 8;   // open event streams of one client token
+  int max_streams_per_ip = 32;
+  double header_timeout_s = 10;  // the whole request head, however steadily it trickles
+  double body_timeout_s = 120;   // the whole body
   int max_queue = 64;
   int max_attempts = 3;
   int preview_every = 10;
@@ -30,10 +36,15 @@ struct ServerConfig {
   int max_size = 2048;
   int max_steps = 2000;
   int64_t max_disk_bytes = 2048LL * 1024 * 1024;  // 0 = no quota
-  double rate_limit = 20;                         // requests per second per client; 0 = off
+  int keep_min_minutes = 30;  // the quota never evicts a job finished more recently (or unfetched)
+  double rate_limit = 20;     // requests per second per client; 0 = off
   double rate_burst = 60;
   std::string admin_key;     // empty = no admin access
   bool trust_proxy = false;  // rate-limit by X-Forwarded-For (behind nginx)
+  // Origins (scheme://host[:port]) besides the server's own that may POST and DELETE.
+  std::vector<std::string> allowed_origins;
+  bool public_metrics = false;  // /metrics and the full /api/device without the admin key
+  bool init = false;            // allow a new job database beside existing job images
   bool log_console = true;
   std::string log_level = "info";
 };

@@ -177,6 +177,23 @@ cv::Mat StyleCatalog::style_image(const StyleInfo& style) {
   return load_image(style.image_path);
 }
 
+cv::Size StyleCatalog::image_size(const StyleInfo& style) {
+  if (style.kind == "upload") {
+    auto bytes = images_.get(style_image_key(style.id));
+    if (!bytes) throw NotFoundError("style '" + style.id + "' has no image");
+    ImageHeader header = probe_image(*bytes);
+    return {header.width, header.height};
+  }
+  {
+    std::lock_guard lock(mutex_);
+    auto it = builtin_sizes_.find(style.id);
+    if (it != builtin_sizes_.end()) return it->second;
+  }
+  cv::Mat image = style_image(style);  // once per built-in painting
+  std::lock_guard lock(mutex_);
+  return builtin_sizes_[style.id] = image.size();
+}
+
 StyleInfo StyleCatalog::add_upload(const std::string& owner, const cv::Mat& image,
                                    const std::string& title, const std::string& artist,
                                    const std::string& description) {

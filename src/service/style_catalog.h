@@ -40,6 +40,7 @@ class StyleCatalog {
 
   std::string thumbnail_jpeg(const StyleInfo& style);  // longest side <= 256
   cv::Mat style_image(const StyleInfo& style);         // BGR, for the Gatys engine
+  cv::Size image_size(const StyleInfo& style);         // of style_image(), from its header
 
   StyleInfo add_upload(const std::string& owner, const cv::Mat& image, const std::string& title,
                        const std::string& artist, const std::string& description);
@@ -57,6 +58,7 @@ class StyleCatalog {
   ImageStore& images_;
   std::mutex mutex_;
   std::map<std::string, std::string> thumbnails_;  // built-in id -> jpeg
+  std::map<std::string, cv::Size> builtin_sizes_;
 };
 
 inline std::string style_image_key(const std::string& id) {

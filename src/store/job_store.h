@@ -9,11 +9,13 @@
 
 namespace pastiche {
 
-enum class JobStatus { queued, running, done, failed, cancelled };
+// expired: finished, then its images were removed by the disk quota; the row stays in history.
+enum class JobStatus { queued, running, done, failed, cancelled, expired };
 const char* to_string(JobStatus s);
 JobStatus parse_job_status(const std::string& s);  // throws std::invalid_argument
 inline bool is_finished(JobStatus s) {
-  return s == JobStatus::done || s == JobStatus::failed || s == JobStatus::cancelled;
+  return s == JobStatus::done || s == JobStatus::failed || s == JobStatus::cancelled ||
+         s == JobStatus::expired;
 }
 
 struct JobRecord {
@@ -32,6 +34,7 @@ struct JobRecord {
   int64_t finished_ms = 0;
   double seconds = 0;
   int width = 0, height = 0;
+  int64_t fetched_ms = 0;  // when its result was first downloaded; 0 = never
 };
 
 struct StyleRecord {
@@ -56,13 +59,19 @@ class JobStore {
   virtual int64_t count_by_owner(const std::string& owner) = 0;
   // Oldest first (created_ms, then id).
   virtual std::vector<JobRecord> list_by_status(JobStatus status) = 0;
-  virtual std::vector<JobRecord> list_finished_oldest_first(int limit) = 0;
+  // Finished jobs the disk quota may expire, oldest first: done, failed or cancelled before
+  // `finished_before_ms`, and (done ones) with their result fetched at least once.
+  virtual std::vector<JobRecord> list_evictable(int64_t finished_before_ms, int limit) = 0;
+  virtual void mark_fetched(const std::string& id, int64_t ms) = 0;  // first fetch only
   virtual std::map<JobStatus, int64_t> count_by_status() = 0;
 
   virtual void insert_style(const StyleRecord& style) = 0;
   virtual std::optional<StyleRecord> get_style(const std::string& id) = 0;
   virtual std::vector<StyleRecord> list_styles(const std::string& owner) = 0;  // oldest first
   virtual bool remove_style(const std::string& id) = 0;
+
+  // Empty when the store can be read and written now; otherwise what is wrong.
+  virtual std::string health_check() = 0;
 };
 
 }  // namespace pastiche

@@ -1,5 +1,7 @@
-// Disk quota: deletes the oldest finished jobs (files and rows) until the image store fits.
-// Queued and running jobs are never touched.
+// Disk quota: frees the image store by expiring the oldest finished jobs: their files are
+// removed and the row stays (status expired), so the owner sees what happened in the history.
+// Never touched: queued and running jobs, jobs finished less than `keep_ms` ago, and done jobs
+// whose result has not been downloaded yet.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -16,10 +18,10 @@ inline std::string job_prefix(const std::string& id) {
   return "jobs/" + id + "/";
 }
 
-// Returns the ids deleted. max_bytes <= 0 disables the quota. `on_delete` runs before each
-// deletion (the service uses it to forget in-memory state).
-std::vector<std::string> enforce_quota(
-    JobStore& jobs, ImageStore& images, int64_t max_bytes,
-    const std::function<void(const std::string&)>& on_delete = {});
+// Returns the ids expired. max_bytes <= 0 disables the quota. `on_expire` runs after each job
+// has expired (the service uses it to forget in-memory state).
+std::vector<std::string> enforce_quota(JobStore& jobs, ImageStore& images, int64_t max_bytes,
+                                       int64_t now_ms, int64_t keep_ms,
+                                       const std::function<void(const JobRecord&)>& on_expire = {});
 
 }  // namespace pastiche

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <ctime>
 #include <stdexcept>
 #include <utility>
 
@@ -19,13 +20,15 @@ const char* to_string(JobStatus s) {
       return "failed";
     case JobStatus::cancelled:
       return "cancelled";
+    case JobStatus::expired:
+      return "expired";
   }
   return "unknown";
 }
 
 JobStatus parse_job_status(const std::string& s) {
   for (auto st : {JobStatus::queued, JobStatus::running, JobStatus::done, JobStatus::failed,
-                  JobStatus::cancelled}) {
+                  JobStatus::cancelled, JobStatus::expired}) {
     if (s == to_string(st)) return st;
   }
   throw std::invalid_argument("unknown job status '" + s + "'");
@@ -83,8 +86,18 @@ class SqliteJobStore::Statement {
 namespace {
 constexpr const char* kJobColumns =
     "id, owner, method, style, style_title, params, status, progress, error, attempts, "
-    "created_ms, started_ms, finished_ms, seconds, width, height";
+    "created_ms, started_ms, finished_ms, seconds, width, height, fetched_ms";
 }
+
+namespace {
+
+std::string recovery_hint(const std::string& path) {
+  return " Restore a backup with `pastiche admin restore BACKUP --data-dir DIR` (server "
+         "stopped), or move '" +
+         path + "' aside and start with --init to begin an empty history.";
+}
+
+}  // namespace
 
 SqliteJobStore::SqliteJobStore(const std::string& path) : path_(path) {
   if (sqlite3_open_v2(path.c_str(), &db_,
@@ -94,9 +107,50 @@ SqliteJobStore::SqliteJobStore(const std::string& path) : path_(path) {
     sqlite3_close(db_);
     throw std::runtime_error("cannot open job database '" + path + "': " + msg);
   }
-  sqlite3_busy_timeout(db_, 5000);
-  exec("PRAGMA journal_mode=WAL");
-  exec("PRAGMA synchronous=NORMAL");
+  try {
+    sqlite3_busy_timeout(db_, 5000);
+    check_integrity();
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    migrate();
+  } catch (const std::exception& e) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    std::string what = e.what();
+    if (what.find("readonly") != std::string::npos || what.find("read-only") != std::string::npos) {
+      throw std::runtime_error("job database '" + path + "' cannot be written (" + what +
+                               "): check the file's and its directory's permissions and the "
+                               "free disk space");
+    }
+    throw std::runtime_error("job database '" + path + "' is unusable: " + what + "." +
+                             recovery_hint(path));
+  }
+  std::string health = health_check();
+  if (!health.empty()) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw std::runtime_error("job database '" + path + "': " + health);
+  }
+}
+
+void SqliteJobStore::check_integrity() {
+  Statement st(db_, "PRAGMA quick_check");
+  std::string first;
+  int problems = 0;
+  while (st.step()) {
+    std::string line = st.text(0);
+    if (line == "ok") continue;
+    if (first.empty()) first = line;
+    ++problems;
+  }
+  if (problems > 0) {
+    throw std::runtime_error("damaged (" + std::to_string(problems) +
+                             " problem(s) found by quick_check, first: " + first + ")");
+  }
+}
+
+// Schema versions: each step runs once, in a transaction, on both new and existing files.
+void SqliteJobStore::migrate() {
   exec(
       "CREATE TABLE IF NOT EXISTS jobs ("
       " id TEXT PRIMARY KEY, owner TEXT NOT NULL, method TEXT NOT NULL, style TEXT NOT NULL,"
@@ -112,6 +166,106 @@ SqliteJobStore::SqliteJobStore(const std::string& path) : path_(path) {
       "CREATE TABLE IF NOT EXISTS styles ("
       " id TEXT PRIMARY KEY, owner TEXT NOT NULL, title TEXT NOT NULL, artist TEXT NOT NULL,"
       " description TEXT NOT NULL, created_ms INTEGER NOT NULL)");
+  Statement version(db_, "PRAGMA user_version");
+  int64_t v = version.step() ? version.integer(0) : 0;
+  if (v < 1) {  // 1: results' first download (the quota keeps unfetched results)
+    exec("BEGIN IMMEDIATE");
+    try {
+      bool has_column = false;
+      {
+        Statement cols(db_, "PRAGMA table_info(jobs)");
+        while (cols.step()) has_column = has_column || cols.text(1) == "fetched_ms";
+      }
+      if (!has_column) exec("ALTER TABLE jobs ADD COLUMN fetched_ms INTEGER NOT NULL DEFAULT 0");
+      exec("CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, checked_ms INTEGER)");
+      exec("PRAGMA user_version = 1");
+      exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+}
+
+std::string SqliteJobStore::health_check() {
+  std::lock_guard lock(mutex_);
+  try {
+    {
+      Statement read(db_, "SELECT COUNT(*) FROM jobs WHERE rowid = (SELECT MAX(rowid) FROM jobs)");
+      read.step();
+    }
+    Statement write(db_, "INSERT OR REPLACE INTO health (id, checked_ms) VALUES (1, ?)");
+    write.bind(static_cast<int64_t>(sqlite3_int64(time(nullptr)) * 1000));
+    write.step();
+    return {};
+  } catch (const std::exception& e) {
+    return std::string("the job database cannot be read and written: ") + e.what();
+  }
+}
+
+void SqliteJobStore::backup_to(const std::string& path) {
+  sqlite3* dest = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    std::string msg = dest ? sqlite3_errmsg(dest) : "out of memory";
+    sqlite3_close(dest);
+    throw std::runtime_error("cannot create backup '" + path + "': " + msg);
+  }
+  std::lock_guard lock(mutex_);
+  sqlite3_backup* b = sqlite3_backup_init(dest, "main", db_, "main");
+  int rc = b ? sqlite3_backup_step(b, -1) : sqlite3_errcode(dest);
+  if (b) sqlite3_backup_finish(b);
+  std::string msg = sqlite3_errmsg(dest);
+  sqlite3_close(dest);
+  if (rc != SQLITE_DONE) throw std::runtime_error("backup to '" + path + "' failed: " + msg);
+}
+
+void SqliteJobStore::restore(const std::string& backup, const std::string& db_path) {
+  sqlite3* src = nullptr;
+  if (sqlite3_open_v2(backup.c_str(), &src, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    std::string msg = src ? sqlite3_errmsg(src) : "out of memory";
+    sqlite3_close(src);
+    throw std::runtime_error("cannot open backup '" + backup + "': " + msg);
+  }
+  std::string problem;
+  {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(src, "PRAGMA quick_check", -1, &st, nullptr) != SQLITE_OK) {
+      problem = sqlite3_errmsg(src);
+    } else {
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        auto text = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+        if (text && std::string(text) != "ok" && problem.empty()) problem = text;
+      }
+      if (problem.empty() && sqlite3_errcode(src) != SQLITE_DONE &&
+          sqlite3_errcode(src) != SQLITE_OK) {
+        problem = sqlite3_errmsg(src);
+      }
+    }
+    sqlite3_finalize(st);
+  }
+  if (!problem.empty()) {
+    sqlite3_close(src);
+    throw std::runtime_error("backup '" + backup + "' is damaged (" + problem + "); not restored");
+  }
+  sqlite3* dest = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = dest ? sqlite3_errmsg(dest) : "out of memory";
+    sqlite3_close(dest);
+    sqlite3_close(src);
+    throw std::runtime_error("cannot open '" + db_path + "': " + msg);
+  }
+  sqlite3_backup* b = sqlite3_backup_init(dest, "main", src, "main");
+  int rc = b ? sqlite3_backup_step(b, -1) : sqlite3_errcode(dest);
+  if (b) sqlite3_backup_finish(b);
+  std::string msg = sqlite3_errmsg(dest);
+  sqlite3_close(dest);
+  sqlite3_close(src);
+  if (rc != SQLITE_DONE) {
+    throw std::runtime_error("restore into '" + db_path + "' failed: " + msg +
+                             " (is the server still running?)");
+  }
 }
 
 SqliteJobStore::~SqliteJobStore() {
@@ -147,6 +301,7 @@ std::vector<JobRecord> SqliteJobStore::query_jobs(Statement& st) {
     j.seconds = st.real(13);
     j.width = static_cast<int>(st.integer(14));
     j.height = static_cast<int>(st.integer(15));
+    j.fetched_ms = st.integer(16);
     out.push_back(std::move(j));
   }
   return out;
@@ -155,12 +310,12 @@ std::vector<JobRecord> SqliteJobStore::query_jobs(Statement& st) {
 void SqliteJobStore::insert(const JobRecord& j) {
   std::lock_guard lock(mutex_);
   Statement st(db_, (std::string("INSERT INTO jobs (") + kJobColumns +
-                     ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                     ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
                         .c_str());
   st.bind(j.id).bind(j.owner).bind(j.method).bind(j.style).bind(j.style_title).bind(j.params);
   st.bind(to_string(j.status)).bind(j.progress).bind(j.error).bind(j.attempts);
   st.bind(j.created_ms).bind(j.started_ms).bind(j.finished_ms).bind(j.seconds);
-  st.bind(j.width).bind(j.height);
+  st.bind(j.width).bind(j.height).bind(j.fetched_ms);
   st.step();
 }
 
@@ -229,14 +384,22 @@ std::vector<JobRecord> SqliteJobStore::list_by_status(JobStatus status) {
   return query_jobs(st);
 }
 
-std::vector<JobRecord> SqliteJobStore::list_finished_oldest_first(int limit) {
+std::vector<JobRecord> SqliteJobStore::list_evictable(int64_t finished_before_ms, int limit) {
   std::lock_guard lock(mutex_);
   Statement st(db_, (std::string("SELECT ") + kJobColumns +
-                     " FROM jobs WHERE status IN ('done','failed','cancelled') "
-                     "ORDER BY finished_ms, created_ms, rowid LIMIT ?")
+                     " FROM jobs WHERE status IN ('done','failed','cancelled') AND finished_ms < ?"
+                     " AND (status != 'done' OR fetched_ms > 0)"
+                     " ORDER BY finished_ms, created_ms, rowid LIMIT ?")
                         .c_str());
-  st.bind(limit);
+  st.bind(finished_before_ms).bind(limit);
   return query_jobs(st);
+}
+
+void SqliteJobStore::mark_fetched(const std::string& id, int64_t ms) {
+  std::lock_guard lock(mutex_);
+  Statement st(db_, "UPDATE jobs SET fetched_ms=? WHERE id=? AND fetched_ms=0");
+  st.bind(ms).bind(id);
+  st.step();
 }
 
 std::map<JobStatus, int64_t> SqliteJobStore::count_by_status() {
@@ -244,7 +407,7 @@ std::map<JobStatus, int64_t> SqliteJobStore::count_by_status() {
   Statement st(db_, "SELECT status, COUNT(*) FROM jobs GROUP BY status");
   std::map<JobStatus, int64_t> out;
   for (auto s : {JobStatus::queued, JobStatus::running, JobStatus::done, JobStatus::failed,
-                 JobStatus::cancelled}) {
+                 JobStatus::cancelled, JobStatus::expired}) {
     out[s] = 0;
   }
   while (st.step()) out[parse_job_status(st.text(0))] = st.integer(1);

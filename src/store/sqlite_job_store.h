@@ -1,5 +1,8 @@
 // JobStore on a single SQLite file in WAL mode (readers never block the writer). One connection
 // guarded by a mutex: the service does a few small statements per request.
+//
+// Opening refuses a damaged or unwritable database with one line that says what to do, rather
+// than starting and failing every request: quick_check, then a real write.
 #pragma once
 #include <mutex>
 #include <string>
@@ -25,17 +28,27 @@ class SqliteJobStore : public JobStore {
   std::vector<JobRecord> list_by_owner(const std::string& owner, int limit, int offset) override;
   int64_t count_by_owner(const std::string& owner) override;
   std::vector<JobRecord> list_by_status(JobStatus status) override;
-  std::vector<JobRecord> list_finished_oldest_first(int limit) override;
+  std::vector<JobRecord> list_evictable(int64_t finished_before_ms, int limit) override;
+  void mark_fetched(const std::string& id, int64_t ms) override;
   std::map<JobStatus, int64_t> count_by_status() override;
 
   void insert_style(const StyleRecord& style) override;
   std::optional<StyleRecord> get_style(const std::string& id) override;
   std::vector<StyleRecord> list_styles(const std::string& owner) override;
   bool remove_style(const std::string& id) override;
+  std::string health_check() override;
+
+  // A consistent copy of the live database (SQLite's online backup API; the server may run).
+  void backup_to(const std::string& path);
+  // Replaces the database at `db_path` with `backup` after checking the backup's integrity.
+  // The server must be stopped.
+  static void restore(const std::string& backup, const std::string& db_path);
 
  private:
   class Statement;
   void exec(const char* sql);
+  void migrate();
+  void check_integrity();
   std::vector<JobRecord> query_jobs(Statement& st);
 
   std::mutex mutex_;

@@ -437,17 +437,28 @@ TEST_F(ServiceTest, SynchronousStylize) {
 }
 
 TEST_F(ServiceTest, DeviceHealthMetricsOpenApiAndCookies) {
-  start();
+  const std::string admin_key = "admin-key-for-tests-0001";
+  start([&](service::ServerConfig& c) { c.admin_key = admin_key; });
   auto a = api();
+  // Anyone sees what the UI needs; paths, memory and metrics need the admin key.
   auto device = parse_json(a.get("/api/device"));
   EXPECT_TRUE(device["methods"]["gatys"].get<bool>());
-  EXPECT_TRUE(device["vgg"].is_object());
   EXPECT_EQ(device["limits"]["max_size"], 2048);
-  EXPECT_EQ(device["allocator"], memory_allocator());
+  for (const char* hidden :
+       {"vgg", "allocator", "blas", "memory_available_bytes", "peak_rss_bytes"})
+    EXPECT_FALSE(device.contains(hidden)) << hidden;
   auto health = parse_json(a.get("/healthz"));
   EXPECT_TRUE(health["status"] == "ok" || health["status"] == "warning");
+  EXPECT_EQ(health["database"], "ok");
   EXPECT_TRUE(health["queue"].contains("queued"));
-  EXPECT_TRUE(health["disk"].contains("free_bytes"));
+  EXPECT_FALSE(health.contains("disk"));
+  EXPECT_EQ(a.get("/metrics")->status, 403);
+
+  a.http.set_default_headers({{"X-Admin-Key", admin_key}});
+  device = parse_json(a.get("/api/device"));
+  EXPECT_TRUE(device["vgg"].is_object());
+  EXPECT_EQ(device["allocator"], memory_allocator());
+  EXPECT_TRUE(parse_json(a.get("/healthz"))["disk"].contains("free_bytes"));
   auto metrics = a.get("/metrics");
   ASSERT_EQ(metrics->status, 200);
   EXPECT_NE(metrics->body.find("pastiche_http_requests_total{route=\"GET /api/device\""),
@@ -517,33 +528,53 @@ TEST_F(ServiceTest, WithoutVggWeightsOnlyFastIsOffered) {
   EXPECT_TRUE(device["gatys_unavailable_reason"].is_string());
 }
 
-TEST_F(ServiceTest, QuotaDeletesOldFinishedJobsButNotLiveOnes) {
-  start([](service::ServerConfig& c) { c.max_disk_bytes = 1; });
+int64_t bytes_under(const std::filesystem::path& dir) {
+  int64_t total = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) total += static_cast<int64_t>(e.file_size());
+  }
+  return total;
+}
+
+// Regression (issue 12, finding 6): with a small quota each finished job was deleted at once
+// (202, then 404) and vanished from history.
+TEST_F(ServiceTest, QuotaExpiresDownloadedJobsKeepsUnfetchedOnesAndRefusesWhenFull) {
+  start([](service::ServerConfig& c) { c.max_disk_bytes = 0; });
   auto a = api();
-  std::string photo = png_of(test_photo(64, 64));
-  std::string slow = a.submit({{"style", "stripes"},
-                               {"method", "gatys"},
-                               {"size", "64"},
-                               {"steps", "2000"},
-                               {"scales", "1"}},
-                              photo);
-  a.wait_running(slow);
-  std::string fast = a.submit({{"style", "tiny"}, {"size", "64"}}, photo);
-  // Over quota as soon as it finishes: it is deleted; the running job keeps its files.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (a.get("/api/jobs/" + fast)->status != 404 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_EQ(a.get("/api/jobs/" + fast)->status, 404);
-  EXPECT_EQ(a.job(slow)["status"], "running");
-  EXPECT_EQ(a.get("/api/jobs/" + slow + "/content")->status, 200);
-  a.del("/api/jobs/" + slow);
-  // Once cancelled it is finished and over quota: deleted as well.
-  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (a.get("/api/jobs/" + slow)->status != 404 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_EQ(a.get("/api/jobs/" + slow)->status, 404);
+  cv::Mat big(256, 256, CV_8UC3);
+  cv::randu(big, 0, 255);  // noise: a large PNG
+  std::string fetched = a.submit({{"style", "tiny"}}, png_of(big));
+  EXPECT_EQ(a.wait_finished(fetched)["status"], "done");
+  EXPECT_EQ(a.get("/api/jobs/" + fetched + "/result")->status, 200);
+  std::string unfetched = a.submit({{"style", "tiny"}}, png_of(big));
+  EXPECT_EQ(a.wait_finished(unfetched)["status"], "done");
+  int64_t used = bytes_under(std::filesystem::path(files.data_dir) / "images");
+
+  // Room for what is stored now, not for another job: the downloaded job has to go.
+  server.reset();
+  start([&](service::ServerConfig& c) {
+    c.max_disk_bytes = used + 1;
+    c.keep_min_minutes = 0;
+  });
+  auto b = api();
+  std::string small = b.submit({{"style", "tiny"}}, png_of(test_photo(64, 64)));
+  EXPECT_EQ(b.wait_finished(small)["status"], "done");
+  EXPECT_EQ(b.job(fetched)["status"], "expired");  // still in the history, told why
+  auto gone = b.get("/api/jobs/" + fetched + "/result");
+  EXPECT_EQ(gone->status, 410);
+  EXPECT_NE(gone->body.find("disk space"), std::string::npos) << gone->body;
+  EXPECT_EQ(b.job(unfetched)["status"], "done");  // never downloaded: kept
+  EXPECT_EQ(b.get("/api/jobs/" + unfetched + "/result")->status, 200);
+  EXPECT_EQ(b.get("/api/jobs/" + small + "/result")->status, 200);
+
+  // Nothing left that may go (all recent or just downloaded with keep 30 min): refused up front.
+  server.reset();
+  start([&](service::ServerConfig& c) { c.max_disk_bytes = used + 1; });
+  auto c = api();
+  auto refused = c.post("/api/jobs", job_form({{"style", "tiny"}}, png_of(big)));
+  EXPECT_EQ(refused->status, 507) << refused->body;
+  EXPECT_NE(refused->body.find("storage full"), std::string::npos);
+  EXPECT_EQ(parse_json(c.get("/api/history"))["total"], 3);  // no job row left behind
 }
 
 }  // namespace

@@ -224,26 +224,43 @@ TEST(DiskImageStore, AtomicPutsSizesAndSafeKeys) {
   EXPECT_EQ(reopened.total_bytes(), 2);
 }
 
-TEST(Quota, DeletesOldestFinishedFirstAndNeverLiveJobs) {
+TEST(Quota, ExpiresOldestFinishedFirstAndNeverLiveRecentOrUnfetchedJobs) {
   TempDir dir;
   SqliteJobStore jobs(dir.file("jobs.db"));
   DiskImageStore images(dir.path() / "images");
+  const int64_t now = 1'000'000, keep = 1000;
   JobRecord running = make_job("o-000000000000000", 1, JobStatus::running);
-  JobRecord old_done = make_job("o-000000000000000", 2, JobStatus::done);
-  JobRecord new_done = make_job("o-000000000000000", 3, JobStatus::failed);
-  for (auto* j : {&running, &old_done, &new_done}) {
+  JobRecord old_fetched = make_job("o-000000000000000", 2, JobStatus::done);
+  old_fetched.fetched_ms = 5;
+  JobRecord old_failed = make_job("o-000000000000000", 3, JobStatus::failed);
+  JobRecord old_unfetched = make_job("o-000000000000000", 4, JobStatus::done);
+  JobRecord recent = make_job("o-000000000000000", now - 10, JobStatus::done);
+  recent.fetched_ms = now - 5;
+  for (auto* j : {&running, &old_fetched, &old_failed, &old_unfetched, &recent}) {
     jobs.insert(*j);
     images.put(job_prefix(j->id) + "result.png", std::string(100, 'x'));
   }
-  auto deleted = enforce_quota(jobs, images, 250);
-  ASSERT_EQ(deleted.size(), 1u);
-  EXPECT_EQ(deleted[0], old_done.id);
-  EXPECT_FALSE(jobs.get(old_done.id));
-  deleted = enforce_quota(jobs, images, 10);  // only the running job is left: kept
-  EXPECT_EQ(deleted.size(), 1u);
-  EXPECT_TRUE(jobs.get(running.id));
-  EXPECT_TRUE(images.exists(job_prefix(running.id) + "result.png"));
-  EXPECT_TRUE(enforce_quota(jobs, images, 0).empty());  // disabled
+  std::vector<std::string> told;
+  auto expired = enforce_quota(jobs, images, 450, now, keep,
+                               [&](const JobRecord& j) { told.push_back(j.id); });
+  ASSERT_EQ(expired, std::vector<std::string>{old_fetched.id});
+  EXPECT_EQ(told, expired);
+  // Expired jobs stay in the history, without images.
+  ASSERT_TRUE(jobs.get(old_fetched.id));
+  EXPECT_EQ(jobs.get(old_fetched.id)->status, JobStatus::expired);
+  EXPECT_FALSE(images.exists(job_prefix(old_fetched.id) + "result.png"));
+
+  expired = enforce_quota(jobs, images, 10, now, keep);
+  // Only the old failed job could go: the running, the unfetched and the recent one stay.
+  EXPECT_EQ(expired, std::vector<std::string>{old_failed.id});
+  for (const auto* kept : {&running, &old_unfetched, &recent}) {
+    EXPECT_TRUE(images.exists(job_prefix(kept->id) + "result.png")) << kept->id;
+    EXPECT_FALSE(jobs.get(kept->id)->status == JobStatus::expired);
+  }
+  // Once downloaded and old enough, the unfetched one may go too.
+  jobs.mark_fetched(old_unfetched.id, now - 2000);
+  EXPECT_EQ(enforce_quota(jobs, images, 10, now, keep), std::vector<std::string>{old_unfetched.id});
+  EXPECT_TRUE(enforce_quota(jobs, images, 0, now, keep).empty());  // disabled
 }
 
 TEST(RateLimiter, BurstThenRefill) {

@@ -1,0 +1,697 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "http/handler_pool.h"
+
+namespace pastiche::http {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// One TCP connection, as the deadline sweeper sees it.
+struct Connection {
+  enum class Phase { head, body, busy, stream };
+  int fd = -1;
+  Phase phase = Phase::head;
+  Clock::time_point since = Clock::now();
+  int served = 0;  // requests completed on this connection
+  bool cut = false;
+};
+
+// An event stream's link between its source and its (possibly suspended) connection.
+struct StreamLink {
+  std::mutex mutex;
+  MHD_Connection* connection = nullptr;
+  std::shared_ptr<StreamSource> source;
+  std::string pending;
+  bool suspended = false;
+  bool ended = false;    // the source said so, or the server drained it
+  bool drained = false;  // drain() message appended
+  bool closed = false;   // the connection is gone; never resume it
+};
+
+std::string address_of(const sockaddr* sa) {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (!sa) return {};
+  if (sa->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof buf);
+  } else if (sa->sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, buf, sizeof buf);
+  }
+  return buf;
+}
+
+bool header_safe(const std::string& s) {
+  return s.find_first_of("\r\n", 0) == std::string::npos && s.find('\0') == std::string::npos;
+}
+
+void raise_file_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  rlim_t want = std::min<rlim_t>(lim.rlim_max, 65536);
+  if (lim.rlim_cur < want) {
+    lim.rlim_cur = want;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+}  // namespace
+
+// Everything one request needs between its first byte and the completion callback.
+struct RequestState {
+  Request req;
+  Response res;
+  MHD_PostProcessor* form = nullptr;
+  bool multipart = false;
+  bool dispatched = false;
+  std::atomic<bool> ready{false};
+  bool too_large = false;
+  bool bad_form = false;
+  int64_t received = 0;
+  Connection* conn = nullptr;
+  std::multimap<std::string, FilePart>::iterator part;  // the multipart part being filled
+  std::multimap<std::string, std::string>::iterator param;
+  bool have_part = false, have_param = false;
+
+  ~RequestState() {
+    if (form) MHD_destroy_post_processor(form);
+  }
+};
+
+struct Server::Impl {
+  ServerOptions options;
+  Router router;
+  std::function<bool(const Request&, Response&)> pre_routing;
+  std::function<void(const Request&, Response&, std::exception_ptr)> on_exception;
+  Handler not_found;
+  Handler on_draining;
+  std::function<void(const Request&, const Response&, double)> logger;
+  Headers default_headers;
+
+  MHD_Daemon* daemon = nullptr;
+  int port = -1;
+  std::unique_ptr<HandlerPool> pool;
+  std::atomic<bool> draining{false};
+  std::atomic<bool> stopped{false};
+
+  mutable std::mutex conn_mutex;
+  std::set<Connection*> connections;
+  std::set<std::shared_ptr<StreamLink>> streams;
+  std::atomic<int64_t> cut_slow{0}, reclaimed_idle{0}, refused_busy{0};
+
+  std::thread sweeper;
+  std::mutex sweeper_mutex;
+  std::condition_variable sweeper_cv;
+  bool sweeper_stop = false;
+
+  // ---- handling (no sockets) ----
+
+  void finish_headers(Response& res) const {
+    for (const auto& [k, v] : default_headers) {
+      if (!res.has_header(k)) res.headers.emplace(k, v);
+    }
+  }
+
+  void handle(Request& req, Response& res) const {
+    auto start = Clock::now();
+    try {
+      if (draining) {
+        on_draining(req, res);
+      } else if (!pre_routing || !pre_routing(req, res)) {
+        if (!router.dispatch(req, res)) not_found(req, res);
+      }
+    } catch (...) {
+      res = Response();
+      try {
+        on_exception(req, res, std::current_exception());
+      } catch (...) {
+        res = Response();
+        res.status = 500;
+        res.set_content(R"({"error":"internal error"})", "application/json");
+      }
+    }
+    finish_headers(res);
+    if (logger) {
+      try {
+        logger(req, res, seconds_since(start));
+      } catch (...) {
+      }
+    }
+  }
+
+  // ---- libmicrohttpd callbacks ----
+
+  static void on_connection(void* cls, MHD_Connection* connection, void** socket_context,
+                            MHD_ConnectionNotificationCode code) {
+    auto* self = static_cast<Impl*>(cls);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+      auto* c = new Connection();
+      const MHD_ConnectionInfo* info =
+          MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+      c->fd = info ? info->connect_fd : -1;
+      std::lock_guard lock(self->conn_mutex);
+      self->connections.insert(c);
+      *socket_context = c;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+      // Called before the socket is closed: removing it under the lock means the sweeper never
+      // shuts down a descriptor number that has been reused.
+      auto* c = static_cast<Connection*>(*socket_context);
+      if (!c) return;
+      {
+        std::lock_guard lock(self->conn_mutex);
+        self->connections.erase(c);
+      }
+      delete c;
+      *socket_context = nullptr;
+    }
+  }
+
+  void set_phase(Connection* c, Connection::Phase phase) {
+    if (!c) return;
+    std::lock_guard lock(conn_mutex);
+    c->phase = phase;
+    c->since = Clock::now();
+  }
+
+  static void on_completed(void* cls, MHD_Connection* connection, void** con_cls,
+                           MHD_RequestTerminationCode) {
+    auto* self = static_cast<Impl*>(cls);
+    auto* rs = static_cast<RequestState*>(*con_cls);
+    if (rs && rs->conn) {
+      std::lock_guard lock(self->conn_mutex);
+      rs->conn->phase = Connection::Phase::head;
+      rs->conn->since = Clock::now();
+      rs->conn->served += 1;
+    }
+    delete rs;
+    *con_cls = nullptr;
+  }
+
+  static MHD_Result collect_header(void* cls, MHD_ValueKind kind, const char* key, size_t key_size,
+                                   const char* value, size_t value_size) {
+    auto* req = static_cast<Request*>(cls);
+    std::string k(key, key_size), v(value ? std::string(value, value_size) : std::string());
+    if (kind == MHD_HEADER_KIND) {
+      req->headers.emplace(std::move(k), std::move(v));
+    } else if (kind == MHD_GET_ARGUMENT_KIND) {
+      req->params.emplace(std::move(k), std::move(v));
+    }
+    return MHD_YES;
+  }
+
+  static MHD_Result on_form_data(void* cls, MHD_ValueKind, const char* key, const char* filename,
+                                 const char* content_type, const char*, const char* data,
+                                 uint64_t off, size_t size) {
+    auto* rs = static_cast<RequestState*>(cls);
+    std::string name = key ? key : "";
+    if (rs->multipart) {
+      if (off == 0 || !rs->have_part || rs->part->first != name) {
+        FilePart part;
+        part.filename = filename ? filename : "";
+        part.content_type = content_type ? content_type : "";
+        rs->part = rs->req.files.emplace(name, std::move(part));
+        rs->have_part = true;
+      }
+      rs->part->second.content.append(data ? data : "", data ? size : 0);
+    } else {
+      if (off == 0 || !rs->have_param || rs->param->first != name) {
+        rs->param = rs->req.params.emplace(name, std::string());
+        rs->have_param = true;
+      }
+      rs->param->second.append(data ? data : "", data ? size : 0);
+    }
+    return MHD_YES;
+  }
+
+  MHD_Result queue(MHD_Connection* connection, RequestState& rs) {
+    Response& res = rs.res;
+    MHD_Response* response = nullptr;
+    if (res.stream) {
+      auto link = std::make_shared<StreamLink>();
+      link->connection = connection;
+      link->source = res.stream;
+      {
+        std::lock_guard lock(conn_mutex);
+        streams.insert(link);
+      }
+      std::weak_ptr<StreamLink> weak = link;
+      link->source->attach([weak] {
+        if (auto l = weak.lock()) wake(*l);
+      });
+      set_phase(rs.conn, Connection::Phase::stream);
+      auto* holder = new std::shared_ptr<StreamLink>(link);
+      response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, &read_stream,
+                                                   holder, &free_stream);
+      if (!response) delete holder;
+    } else {
+      response =
+          MHD_create_response_from_buffer(res.body.size(), res.body.data(), MHD_RESPMEM_PERSISTENT);
+    }
+    if (!response) return MHD_NO;
+    for (const auto& [k, v] : res.headers) {
+      if (header_safe(k) && header_safe(v)) MHD_add_response_header(response, k.c_str(), v.c_str());
+    }
+    MHD_Result ok = MHD_queue_response(connection, static_cast<unsigned>(res.status), response);
+    MHD_destroy_response(response);
+    return ok;
+  }
+
+  static void wake(StreamLink& link) {
+    std::lock_guard lock(link.mutex);
+    if (link.suspended && !link.closed) {
+      link.suspended = false;
+      MHD_resume_connection(link.connection);
+    }
+  }
+
+  static ssize_t read_stream(void* cls, uint64_t, char* buf, size_t max) {
+    auto& link = **static_cast<std::shared_ptr<StreamLink>*>(cls);
+    std::lock_guard lock(link.mutex);
+    if (link.pending.empty() && !link.ended) {
+      try {
+        if (!link.source->pull(link.pending)) link.ended = true;
+      } catch (...) {
+        link.ended = true;
+      }
+    }
+    if (!link.pending.empty()) {
+      size_t n = std::min(max, link.pending.size());
+      std::memcpy(buf, link.pending.data(), n);
+      link.pending.erase(0, n);
+      return static_cast<ssize_t>(n);
+    }
+    if (link.ended) return MHD_CONTENT_READER_END_OF_STREAM;
+    // Nothing to send: park the connection (no thread, no polling) until wake().
+    link.suspended = true;
+    MHD_suspend_connection(link.connection);
+    return 0;
+  }
+
+  static void free_stream(void* cls) {
+    auto* holder = static_cast<std::shared_ptr<StreamLink>*>(cls);
+    {
+      std::lock_guard lock((*holder)->mutex);
+      (*holder)->closed = true;
+    }
+    delete holder;
+  }
+
+  void end_streams() {
+    std::set<std::shared_ptr<StreamLink>> all;
+    {
+      std::lock_guard lock(conn_mutex);
+      all = streams;
+    }
+    for (const auto& link : all) {
+      std::lock_guard lock(link->mutex);
+      if (link->closed) continue;
+      if (!link->drained && !link->ended) {
+        try {
+          link->source->drain(link->pending);
+        } catch (...) {
+        }
+        link->drained = true;
+        link->ended = true;
+      }
+      if (link->suspended) {
+        link->suspended = false;
+        MHD_resume_connection(link->connection);
+      }
+    }
+  }
+
+  static MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url,
+                               const char* method, const char*, const char* upload,
+                               size_t* upload_size, void** con_cls) {
+    auto* self = static_cast<Impl*>(cls);
+    auto* rs = static_cast<RequestState*>(*con_cls);
+    if (!rs) {
+      rs = new RequestState();
+      *con_cls = rs;
+      return self->begin(connection, url, method, *rs);
+    }
+    if (*upload_size > 0) {
+      self->receive(*rs, upload, *upload_size);
+      *upload_size = 0;
+      return MHD_YES;
+    }
+    if (rs->ready) return self->queue(connection, *rs);
+    if (rs->dispatched) return MHD_YES;  // spurious call while the handler runs
+    return self->dispatch(connection, *rs);
+  }
+
+  MHD_Result begin(MHD_Connection* connection, const char* url, const char* method,
+                   RequestState& rs) {
+    const MHD_ConnectionInfo* info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    rs.conn = info ? static_cast<Connection*>(info->socket_context) : nullptr;
+    set_phase(rs.conn, Connection::Phase::body);
+    Request& req = rs.req;
+    req.method = method ? method : "";
+    req.path = url ? url : "";
+    const MHD_ConnectionInfo* addr =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    req.remote_addr = addr ? address_of(addr->client_addr) : "";
+    MHD_get_connection_values_n(connection, MHD_HEADER_KIND, &collect_header, &req);
+    MHD_get_connection_values_n(connection, MHD_GET_ARGUMENT_KIND, &collect_header, &req);
+
+    auto reject = [&](int status, const std::string& message) {
+      rs.res = Response();
+      rs.res.status = status;
+      rs.res.set_content("{\"error\":\"" + message + "\"}", "application/json");
+      rs.res.set_header("Connection", "close");
+      finish_headers(rs.res);
+      if (logger) logger(req, rs.res, 0);
+      rs.ready = true;
+      rs.dispatched = true;
+      return queue(connection, rs);
+    };
+    if (req.path.size() > options.max_path_bytes) return reject(414, "the URL is too long");
+    std::string length = req.get_header_value("Content-Length");
+    if (!length.empty()) {
+      char* end = nullptr;
+      unsigned long long n = std::strtoull(length.c_str(), &end, 10);
+      if (n > static_cast<unsigned long long>(options.max_body_bytes)) {
+        // A modest excess is read and discarded so the client sees the 413 (closing while it
+        // still sends makes many clients report a reset instead); a huge one is refused now.
+        if (n > static_cast<unsigned long long>(options.max_body_bytes) * 4) {
+          return reject(413, "the request is too large");
+        }
+        rs.too_large = true;
+      }
+    }
+    std::string type = req.get_header_value("Content-Type");
+    rs.multipart = req.is_multipart_form_data();
+    bool urlencoded = strncasecmp(type.c_str(), "application/x-www-form-urlencoded", 33) == 0;
+    if (rs.multipart || urlencoded) {
+      rs.form = MHD_create_post_processor(connection, 64 * 1024, &on_form_data, &rs);
+      if (!rs.form) rs.bad_form = true;  // e.g. multipart without a boundary
+    }
+    return MHD_YES;
+  }
+
+  void receive(RequestState& rs, const char* data, size_t size) {
+    rs.received += static_cast<int64_t>(size);
+    if (rs.too_large || rs.bad_form) return;
+    if (rs.received > options.max_body_bytes) {
+      rs.too_large = true;
+      return;
+    }
+    if (rs.form) {
+      if (MHD_post_process(rs.form, data, size) != MHD_YES) rs.bad_form = true;
+    } else {
+      rs.req.body.append(data, size);
+    }
+  }
+
+  MHD_Result dispatch(MHD_Connection* connection, RequestState& rs) {
+    rs.dispatched = true;
+    set_phase(rs.conn, Connection::Phase::busy);
+    if (rs.too_large || rs.bad_form) {
+      rs.res.status = rs.too_large ? 413 : 400;
+      rs.res.set_content(rs.too_large ? R"({"error":"the request is too large"})"
+                                      : R"({"error":"malformed form body"})",
+                         "application/json");
+      finish_headers(rs.res);
+      if (logger) logger(rs.req, rs.res, 0);
+      rs.ready = true;
+      return queue(connection, rs);
+    }
+    // Suspend before posting: the handler thread may finish and resume at once.
+    MHD_suspend_connection(connection);
+    RequestState* state = &rs;
+    bool posted = pool->post([this, state, connection] {
+      handle(state->req, state->res);
+      state->ready = true;
+      MHD_resume_connection(connection);
+    });
+    if (!posted) {
+      refused_busy++;
+      rs.res.status = 503;
+      rs.res.set_header("Retry-After", "1");
+      rs.res.set_content(R"({"error":"the server is busy; try again shortly"})",
+                         "application/json");
+      finish_headers(rs.res);
+      rs.ready = true;
+      MHD_resume_connection(connection);
+    }
+    return MHD_YES;
+  }
+
+  static void log_mhd(void*, const char*, va_list) {}  // protocol noise from hostile clients
+
+  // ---- deadlines ----
+
+  void sweep() {
+    auto last_wake = Clock::now();
+    std::unique_lock lock(sweeper_mutex);
+    while (!sweeper_stop) {
+      sweeper_cv.wait_for(lock, std::chrono::milliseconds(100));
+      if (sweeper_stop) break;
+      cut_late_connections();
+      if (seconds_since(last_wake) >= options.stream_wake_s) {
+        last_wake = Clock::now();
+        wake_all_streams();
+      }
+    }
+  }
+
+  void cut_late_connections() {
+    std::lock_guard lock(conn_mutex);
+    bool pressure = static_cast<double>(connections.size()) >
+                    options.pressure_fraction * options.max_connections;
+    double head_limit =
+        pressure ? std::min(2.0, options.header_timeout_s) : options.header_timeout_s;
+    double keep_alive = pressure ? 0.5 : options.keep_alive_idle_s;
+    for (Connection* c : connections) {
+      if (c->cut || c->fd < 0) continue;
+      double age = seconds_since(c->since);
+      bool late = false;
+      bool idle_reclaim = false;
+      if (c->phase == Connection::Phase::head) {
+        // A kept-alive connection between requests: reclaimed after a short idle time.
+        idle_reclaim = c->served > 0 && age > keep_alive;
+        late = idle_reclaim || age > head_limit;
+      } else if (c->phase == Connection::Phase::body) {
+        late = age > options.body_timeout_s;
+      }
+      if (!late) continue;
+      c->cut = true;
+      ::shutdown(c->fd, SHUT_RDWR);  // the event loop sees the end and closes it
+      if (!idle_reclaim) {
+        cut_slow++;
+      } else if (pressure) {
+        reclaimed_idle++;
+      }
+    }
+  }
+
+  void wake_all_streams() {
+    std::set<std::shared_ptr<StreamLink>> all;
+    {
+      std::lock_guard lock(conn_mutex);
+      for (auto it = streams.begin(); it != streams.end();) {
+        bool closed;
+        {
+          std::lock_guard l((*it)->mutex);
+          closed = (*it)->closed;
+        }
+        if (closed) {
+          it = streams.erase(it);
+        } else {
+          all.insert(*it);
+          ++it;
+        }
+      }
+    }
+    for (const auto& link : all) wake(*link);
+  }
+};
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->on_exception = [](const Request&, Response& res, std::exception_ptr) {
+    res.status = 500;
+    res.set_content(R"({"error":"internal error"})", "application/json");
+  };
+  impl_->not_found = [](const Request&, Response& res) {
+    res.status = 404;
+    res.set_content(R"({"error":"not found"})", "application/json");
+  };
+  impl_->on_draining = [](const Request&, Response& res) {
+    res.status = 503;
+    res.set_header("Retry-After", "5");
+    res.set_content(R"({"error":"the server is shutting down"})", "application/json");
+  };
+}
+
+Server::~Server() {
+  stop();
+}
+
+Router& Server::routes() {
+  return impl_->router;
+}
+void Server::set_pre_routing(std::function<bool(const Request&, Response&)> hook) {
+  impl_->pre_routing = std::move(hook);
+}
+void Server::set_exception_handler(
+    std::function<void(const Request&, Response&, std::exception_ptr)> f) {
+  impl_->on_exception = std::move(f);
+}
+void Server::set_not_found_handler(Handler f) {
+  impl_->not_found = std::move(f);
+}
+void Server::set_logger(std::function<void(const Request&, const Response&, double)> f) {
+  impl_->logger = std::move(f);
+}
+void Server::set_default_headers(Headers headers) {
+  impl_->default_headers = std::move(headers);
+}
+void Server::set_draining_handler(Handler f) {
+  impl_->on_draining = std::move(f);
+}
+
+int Server::start() {
+  auto& m = *impl_;
+  if (m.daemon) return m.port;
+  raise_file_limit();
+  const auto& o = m.options;
+
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+  addrinfo* found = nullptr;
+  std::string port = std::to_string(o.port);
+  if (getaddrinfo(o.host.empty() ? nullptr : o.host.c_str(), port.c_str(), &hints, &found) != 0 ||
+      !found) {
+    throw std::runtime_error("cannot listen on " + o.host + ": not an address or host name");
+  }
+  sockaddr_storage addr{};
+  std::memcpy(&addr, found->ai_addr, found->ai_addrlen);
+  bool ipv6 = found->ai_family == AF_INET6;
+  freeaddrinfo(found);
+
+  m.pool = std::make_unique<HandlerPool>(o.handler_threads, o.max_waiting_requests);
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                   MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+  std::vector<MHD_OptionItem> opts = {
+      {MHD_OPTION_SOCK_ADDR, 0, &addr},
+      {MHD_OPTION_THREAD_POOL_SIZE, static_cast<intptr_t>(std::max(1, o.network_threads)), nullptr},
+      {MHD_OPTION_CONNECTION_LIMIT, static_cast<intptr_t>(o.max_connections), nullptr},
+      {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(std::max(1.0, o.idle_timeout_s)),
+       nullptr},
+      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(o.max_head_bytes), nullptr},
+      {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&Impl::on_connection), &m},
+      {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&Impl::on_completed), &m},
+      {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&Impl::log_mhd), nullptr},
+      {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, nullptr},
+  };
+  if (o.max_connections_per_ip > 0) {
+    opts.push_back({MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                    static_cast<intptr_t>(o.max_connections_per_ip), nullptr});
+  }
+  opts.push_back({MHD_OPTION_END, 0, nullptr});
+  m.daemon = MHD_start_daemon(flags, static_cast<uint16_t>(o.port), nullptr, nullptr,
+                              &Impl::on_request, &m, MHD_OPTION_ARRAY, opts.data(), MHD_OPTION_END);
+  if (!m.daemon) {
+    m.pool.reset();
+    throw std::runtime_error("cannot listen on " + o.host + ":" + std::to_string(o.port) +
+                             " (in use? try --port)");
+  }
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(m.daemon, MHD_DAEMON_INFO_BIND_PORT);
+  m.port = info ? info->port : o.port;
+  m.sweeper = std::thread([&m] { m.sweep(); });
+  return m.port;
+}
+
+int Server::port() const {
+  return impl_->port;
+}
+
+void Server::drain() {
+  auto& m = *impl_;
+  m.draining = true;
+  if (m.daemon) m.end_streams();
+}
+
+bool Server::draining() const {
+  return impl_->draining;
+}
+
+void Server::stop() {
+  auto& m = *impl_;
+  if (m.stopped.exchange(true)) return;
+  drain();
+  if (!m.daemon) return;
+  // Give ended streams a moment to send their last message before connections close.
+  for (int i = 0; i < 50; ++i) {
+    {
+      std::lock_guard lock(m.conn_mutex);
+      bool open = false;
+      for (const auto& link : m.streams) {
+        std::lock_guard l(link->mutex);
+        open = open || !link->closed;
+      }
+      if (!open) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  m.end_streams();  // any stream that started meanwhile
+  m.pool->stop();   // handlers in flight finish and resume their connections
+  {
+    std::lock_guard lock(m.sweeper_mutex);
+    m.sweeper_stop = true;
+  }
+  m.sweeper_cv.notify_all();
+  if (m.sweeper.joinable()) m.sweeper.join();
+  MHD_stop_daemon(m.daemon);
+  m.daemon = nullptr;
+}
+
+ServerStats Server::stats() const {
+  auto& m = *impl_;
+  ServerStats s;
+  {
+    std::lock_guard lock(m.conn_mutex);
+    s.connections = static_cast<int64_t>(m.connections.size());
+    for (const auto& link : m.streams) {
+      std::lock_guard l(link->mutex);
+      s.streams += link->closed ? 0 : 1;
+    }
+  }
+  s.waiting_requests = m.pool ? static_cast<int64_t>(m.pool->waiting()) : 0;
+  s.cut_slow = m.cut_slow;
+  s.reclaimed_idle = m.reclaimed_idle;
+  s.refused_busy = m.refused_busy;
+  return s;
+}
+
+Response Server::handle(Request req) const {
+  Response res;
+  impl_->handle(req, res);
+  return res;
+}
+
+}  // namespace pastiche::http

@@ -1,0 +1,93 @@
+// The HTTP/1.1 server under the service: libmicrohttpd's event loop (epoll) reads requests and
+// writes responses on a few network threads, so a connection costs memory, not a thread; a
+// bounded pool of handler threads runs the routes once a request has been read completely.
+//
+// What one client can hold is bounded by deadlines and counts, not by thread count:
+// - the request head must arrive within `header_timeout` of the connection (or of the previous
+//   response on a keep-alive connection), the body within `body_timeout` of the head: a
+//   byte-a-second trickle is cut at the deadline, however steady;
+// - connections per address and in all are capped (the kernel's accept queue holds the rest);
+// - above `pressure_fraction` of the cap, idle keep-alive connections are closed and the head
+//   deadline shortens;
+// - event streams wait suspended (no thread) and are woken when there is something to send.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "http/message.h"
+#include "http/router.h"
+
+namespace pastiche::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0 = any free port
+  int handler_threads = 16;
+  size_t max_waiting_requests = 1024;  // read but not yet handled; beyond: 503
+  int network_threads = 2;
+  int max_connections = 4096;
+  int max_connections_per_ip = 64;  // 0 = no limit (behind a reverse proxy)
+  int64_t max_body_bytes = 21 * 1024 * 1024;
+  size_t max_head_bytes = 64 * 1024;  // request line + headers; beyond: 431
+  size_t max_path_bytes = 4096;       // beyond: 414
+  double header_timeout_s = 10;
+  double body_timeout_s = 120;
+  double idle_timeout_s = 60;  // nothing sent or received while a response is written
+  double keep_alive_idle_s = 5;
+  double pressure_fraction = 0.75;
+  double stream_wake_s = 5;  // streams are polled at least this often (keep-alive comments)
+};
+
+struct ServerStats {
+  int64_t connections = 0;       // open now
+  int64_t streams = 0;           // event streams open now
+  int64_t waiting_requests = 0;  // read, waiting for a handler thread
+  int64_t cut_slow = 0;          // connections closed for missing a deadline, since start
+  int64_t reclaimed_idle = 0;    // keep-alive connections closed under pressure, since start
+  int64_t refused_busy = 0;      // 503 because every handler thread was busy, since start
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();  // stop()
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  Router& routes();
+  // Runs before routing, on the handler thread; true = the response is complete.
+  void set_pre_routing(std::function<bool(const Request&, Response&)> hook);
+  // A route threw: fill in the response (the default answers 500).
+  void set_exception_handler(std::function<void(const Request&, Response&, std::exception_ptr)> f);
+  // No route matched: fill in the response (the default answers 404).
+  void set_not_found_handler(Handler f);
+  // Called after every response has been produced (not after it was sent), with its duration.
+  void set_logger(std::function<void(const Request&, const Response&, double seconds)> f);
+  // Added to every response that does not set them itself.
+  void set_default_headers(Headers headers);
+  // Answers each request that arrives while draining (the default: 503 + Retry-After).
+  void set_draining_handler(Handler f);
+
+  // Binds and serves on background threads; returns the port. Throws when it cannot listen.
+  int start();
+  int port() const;
+  // From now on new requests get the draining response and open streams get their last
+  // message and end. Connections stay open until stop().
+  void drain();
+  bool draining() const;
+  // Drains (if not yet), lets handlers in flight finish, then closes every connection.
+  void stop();
+  ServerStats stats() const;
+
+  // Routing and handling for a request already read, with the same hooks and default headers:
+  // what the network path does, without sockets (tests, fuzzing). Never throws.
+  Response handle(Request req) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pastiche::http
