@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "common/error.h"
+#include "store/data_dir_lock.h"
 #include "store/sqlite_job_store.h"
 
 namespace pastiche::cli {
@@ -38,7 +39,7 @@ void backup(const AdminArgs& args) {
 void restore(const AdminArgs& args) {
   if (!fs::exists(args.file)) throw NotFoundError("no backup at '" + args.file + "'");
   std::string db = database_path(args);
-  fs::create_directories(args.data_dir);
+  DataDirLock lock(args.data_dir, "stop it before restoring");
   // Write-ahead log and shared-memory files of the old database would be replayed over the
   // restored one.
   for (const char* suffix : {"-wal", "-shm"}) fs::remove(db + suffix);

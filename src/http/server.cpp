@@ -104,7 +104,7 @@ struct Server::Impl {
   std::function<bool(const Request&, Response&)> pre_routing;
   std::function<void(const Request&, Response&, std::exception_ptr)> on_exception;
   Handler not_found;
-  Handler on_draining;
+  std::function<bool(const Request&, Response&)> on_draining;
   std::function<void(const Request&, const Response&, double)> logger;
   Headers default_headers;
 
@@ -135,8 +135,8 @@ struct Server::Impl {
   void handle(Request& req, Response& res) const {
     auto start = Clock::now();
     try {
-      if (draining) {
-        on_draining(req, res);
+      if (draining && on_draining(req, res)) {
+        // answered for the drain
       } else if (!pre_routing || !pre_routing(req, res)) {
         if (!router.dispatch(req, res)) not_found(req, res);
       }
@@ -542,6 +542,7 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
     res.status = 503;
     res.set_header("Retry-After", "5");
     res.set_content(R"({"error":"the server is shutting down"})", "application/json");
+    return true;
   };
 }
 
@@ -568,7 +569,7 @@ void Server::set_logger(std::function<void(const Request&, const Response&, doub
 void Server::set_default_headers(Headers headers) {
   impl_->default_headers = std::move(headers);
 }
-void Server::set_draining_handler(Handler f) {
+void Server::set_draining_handler(std::function<bool(const Request&, Response&)> f) {
   impl_->on_draining = std::move(f);
 }
 

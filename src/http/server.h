@@ -67,8 +67,9 @@ class Server {
   void set_logger(std::function<void(const Request&, const Response&, double seconds)> f);
   // Added to every response that does not set them itself.
   void set_default_headers(Headers headers);
-  // Answers each request that arrives while draining (the default: 503 + Retry-After).
-  void set_draining_handler(Handler f);
+  // Runs for each request that arrives while draining; true = answered (the default answers
+  // 503 + Retry-After), false = route it as usual (e.g. a health check that reports the drain).
+  void set_draining_handler(std::function<bool(const Request&, Response&)> f);
 
   // Binds and serves on background threads; returns the port. Throws when it cannot listen.
   int start();

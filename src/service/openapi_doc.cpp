@@ -9,7 +9,7 @@ const std::string& openapi_document() {
  "info": {
   "title": "Pastiche",
   "version": "0.1.0",
-  "description": "Neural style transfer service. See docs/api.md."
+  "description": "Neural style transfer service. See docs/api.md. Every error is JSON {\"error\": message}, the message naming the field first. Every response carries Content-Security-Policy, X-Content-Type-Options: nosniff, X-Frame-Options: DENY, Referrer-Policy: no-referrer, Cross-Origin-Opener-Policy and Cross-Origin-Resource-Policy: same-origin. Any request may also get 403 (X-Admin-Key sent but not accepted), 414 (URL path over 4096 bytes), 429 (rate limit; not /healthz and /metrics) and 503 (every handler busy, or the server shutting down), each with Retry-After where it applies."
  },
  "components": {
   "schemas": {
@@ -222,8 +222,10 @@ const std::string& openapi_document() {
        "running",
        "done",
        "failed",
-       "cancelled"
-      ]
+       "cancelled",
+       "expired"
+      ],
+      "description": "expired: finished, then its images were removed by the disk quota (the job stays in the history; its image URLs answer 410)"
      },
      "method": {
       "type": "string",
@@ -353,21 +355,28 @@ const std::string& openapi_document() {
       "type": "string"
      },
      "blas": {
-      "type": "string"
+      "type": "string",
+      "description": "only with X-Admin-Key or serve --public-metrics"
      },
      "allocator": {
       "type": "string",
-      "enum": ["tcmalloc", "glibc"],
-      "description": "malloc in use; tcmalloc keeps freed tensor buffers for reuse"
+      "enum": [
+       "tcmalloc",
+       "glibc"
+      ],
+      "description": "malloc in use; tcmalloc keeps freed tensor buffers for reuse; only with X-Admin-Key or serve --public-metrics"
      },
      "memory_total_bytes": {
-      "type": "integer"
+      "type": "integer",
+      "description": "only with X-Admin-Key or serve --public-metrics"
      },
      "memory_available_bytes": {
-      "type": "integer"
+      "type": "integer",
+      "description": "only with X-Admin-Key or serve --public-metrics"
      },
      "peak_rss_bytes": {
-      "type": "integer"
+      "type": "integer",
+      "description": "only with X-Admin-Key or serve --public-metrics"
      },
      "methods": {
       "type": "object",
@@ -382,7 +391,8 @@ const std::string& openapi_document() {
      },
      "gatys_unavailable_reason": {
       "type": "string",
-      "nullable": true
+      "nullable": true,
+      "description": "null when the Gatys method is available; a generic text without X-Admin-Key (or --public-metrics)"
      },
      "vgg": {
       "type": "object",
@@ -403,7 +413,8 @@ const std::string& openapi_document() {
         }
        }
       },
-      "nullable": true
+      "nullable": true,
+      "description": "loaded VGG weights, null when none; only with X-Admin-Key or serve --public-metrics"
      },
      "workers": {
       "type": "object",
@@ -433,10 +444,25 @@ const std::string& openapi_document() {
        },
        "max_queue": {
         "type": "integer"
+       },
+       "max_aspect_ratio": {
+        "type": "number",
+        "description": "an uploaded image's long side may be at most this many times its short side"
+       },
+       "min_side": {
+        "type": "integer",
+        "description": "pixels an uploaded image (and an output) needs on its short side"
        }
       }
      }
-    }
+    },
+    "required": [
+     "version",
+     "device",
+     "methods",
+     "workers",
+     "limits"
+    ]
    },
    "Health": {
     "type": "object",
@@ -445,14 +471,21 @@ const std::string& openapi_document() {
       "type": "string",
       "enum": [
        "ok",
-       "warning"
-      ]
+       "warning",
+       "draining",
+       "error"
+      ],
+      "description": "warning: low disk or memory, image store above 90% of the quota, or queue above 90% full (HTTP 200); error: the job database cannot be read and written; draining: shutting down (both HTTP 503)"
      },
      "warnings": {
       "type": "array",
       "items": {
        "type": "string"
       }
+     },
+     "database": {
+      "type": "string",
+      "description": "\"ok\", or what is wrong with the job database"
      },
      "disk": {
       "type": "object",
@@ -466,7 +499,8 @@ const std::string& openapi_document() {
        "quota_bytes": {
         "type": "integer"
        }
-      }
+      },
+      "description": "only with X-Admin-Key or serve --public-metrics"
      },
      "memory": {
       "type": "object",
@@ -478,9 +512,11 @@ const std::string& openapi_document() {
         "type": "integer"
        },
        "rss_bytes": {
-        "type": "integer"
+        "type": "integer",
+        "description": "peak resident memory"
        }
-      }
+      },
+      "description": "only with X-Admin-Key or serve --public-metrics"
      },
      "queue": {
       "type": "object",
@@ -496,7 +532,13 @@ const std::string& openapi_document() {
        }
       }
      }
-    }
+    },
+    "required": [
+     "status",
+     "warnings",
+     "database",
+     "queue"
+    ]
    }
   },
   "securitySchemes": {
@@ -514,6 +556,76 @@ const std::string& openapi_document() {
     "type": "apiKey",
     "in": "header",
     "name": "X-Admin-Key"
+   }
+  },
+  "headers": {
+   "RetryAfter": {
+    "description": "seconds to wait before trying again",
+    "schema": {
+     "type": "integer"
+    }
+   }
+  },
+  "responses": {
+   "CrossOrigin": {
+    "description": "Origin (or Referer) is neither this server's origin nor one given with --allowed-origin, or X-Admin-Key not accepted",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "Gone": {
+    "description": "The job has expired: the disk quota removed its images",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "UriTooLong": {
+    "description": "URL path longer than 4096 bytes",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "TooManyRequests": {
+    "description": "Rate limited",
+    "headers": {
+     "Retry-After": {
+      "$ref": "#/components/headers/RetryAfter"
+     }
+    },
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "Unavailable": {
+    "description": "Every handler thread is busy, or the server is shutting down",
+    "headers": {
+     "Retry-After": {
+      "$ref": "#/components/headers/RetryAfter"
+     }
+    },
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
    }
   }
  },
@@ -550,6 +662,15 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "429": {
+      "$ref": "#/components/responses/TooManyRequests"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
     }
    },
@@ -604,6 +725,9 @@ const std::string& openapi_document() {
        }
       }
      },
+     "403": {
+      "$ref": "#/components/responses/CrossOrigin"
+     },
      "413": {
       "description": "Upload too large (bytes or pixels)",
       "content": {
@@ -613,6 +737,9 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
      },
      "415": {
       "description": "Not a supported image",
@@ -625,12 +752,10 @@ const std::string& openapi_document() {
       }
      },
      "429": {
-      "description": "Rate limited or queue full",
+      "description": "Rate limited",
       "headers": {
        "Retry-After": {
-        "schema": {
-         "type": "integer"
-        }
+        "$ref": "#/components/headers/RetryAfter"
        }
       },
       "content": {
@@ -640,6 +765,9 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
     }
    }
@@ -663,7 +791,7 @@ const std::string& openapi_document() {
       "description": "Deleted"
      },
      "403": {
-      "description": "Built-in style",
+      "description": "Built-in style, cross-origin request (Origin/Referer), or X-Admin-Key not accepted",
       "content": {
        "application/json": {
         "schema": {
@@ -681,6 +809,15 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "429": {
+      "$ref": "#/components/responses/TooManyRequests"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
     }
    }
@@ -720,6 +857,15 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "429": {
+      "$ref": "#/components/responses/TooManyRequests"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
     }
    }
@@ -740,7 +886,7 @@ const std::string& openapi_document() {
          "content": {
           "type": "string",
           "format": "binary",
-          "description": "the photo"
+          "description": "the photo: at least 16 px on its short side, at most 10:1"
          },
          "content_job": {
           "type": "string",
@@ -765,23 +911,28 @@ const std::string& openapi_document() {
          "size": {
           "type": "integer",
           "minimum": 64,
-          "maximum": 2048
+          "maximum": 2048,
+          "description": "longest side of the output; at least what the images' shape needs for 16 px on the short side (400 'size: at least N ...')"
          },
          "steps": {
           "type": "integer",
-          "minimum": 1
+          "minimum": 0,
+          "description": "0 = automatic for the size; gatys only: 400 with method=fast"
          },
          "style_weight": {
           "type": "number",
-          "default": 20
+          "default": 20,
+          "description": "gatys only: 400 with method=fast"
          },
          "content_weight": {
           "type": "number",
-          "default": 1
+          "default": 1,
+          "description": "gatys only: 400 with method=fast"
          },
          "tv_weight": {
           "type": "number",
-          "default": 0.2
+          "default": 0.2,
+          "description": "gatys only: 400 with method=fast"
          },
          "original_colors": {
           "type": "boolean",
@@ -796,7 +947,8 @@ const std::string& openapi_document() {
          "seed": {
           "type": "integer",
           "minimum": 0,
-          "default": 0
+          "default": 0,
+          "description": "gatys only: 400 with method=fast"
          },
          "optimizer": {
           "type": "string",
@@ -804,7 +956,8 @@ const std::string& openapi_document() {
            "lbfgs",
            "adam"
           ],
-          "default": "lbfgs"
+          "default": "lbfgs",
+          "description": "gatys only: 400 with method=fast"
          },
          "init": {
           "type": "string",
@@ -813,13 +966,15 @@ const std::string& openapi_document() {
            "noise",
            "style"
           ],
-          "default": "content"
+          "default": "content",
+          "description": "gatys only: 400 with method=fast"
          },
          "scales": {
           "type": "integer",
           "minimum": 0,
           "maximum": 6,
-          "default": 0
+          "default": 0,
+          "description": "gatys only: 400 with method=fast"
          }
         }
        }
@@ -855,23 +1010,28 @@ const std::string& openapi_document() {
          "size": {
           "type": "integer",
           "minimum": 64,
-          "maximum": 2048
+          "maximum": 2048,
+          "description": "longest side of the output; at least what the images' shape needs for 16 px on the short side (400 'size: at least N ...')"
          },
          "steps": {
           "type": "integer",
-          "minimum": 1
+          "minimum": 0,
+          "description": "0 = automatic for the size; gatys only: 400 with method=fast"
          },
          "style_weight": {
           "type": "number",
-          "default": 20
+          "default": 20,
+          "description": "gatys only: 400 with method=fast"
          },
          "content_weight": {
           "type": "number",
-          "default": 1
+          "default": 1,
+          "description": "gatys only: 400 with method=fast"
          },
          "tv_weight": {
           "type": "number",
-          "default": 0.2
+          "default": 0.2,
+          "description": "gatys only: 400 with method=fast"
          },
          "original_colors": {
           "type": "boolean",
@@ -886,7 +1046,8 @@ const std::string& openapi_document() {
          "seed": {
           "type": "integer",
           "minimum": 0,
-          "default": 0
+          "default": 0,
+          "description": "gatys only: 400 with method=fast"
          },
          "optimizer": {
           "type": "string",
@@ -894,7 +1055,8 @@ const std::string& openapi_document() {
            "lbfgs",
            "adam"
           ],
-          "default": "lbfgs"
+          "default": "lbfgs",
+          "description": "gatys only: 400 with method=fast"
          },
          "init": {
           "type": "string",
@@ -903,13 +1065,15 @@ const std::string& openapi_document() {
            "noise",
            "style"
           ],
-          "default": "content"
+          "default": "content",
+          "description": "gatys only: 400 with method=fast"
          },
          "scales": {
           "type": "integer",
           "minimum": 0,
           "maximum": 6,
-          "default": 0
+          "default": 0,
+          "description": "gatys only: 400 with method=fast"
          }
         }
        }
@@ -937,6 +1101,9 @@ const std::string& openapi_document() {
        }
       }
      },
+     "403": {
+      "$ref": "#/components/responses/CrossOrigin"
+     },
      "404": {
       "description": "Unknown id or not yours",
       "content": {
@@ -957,6 +1124,9 @@ const std::string& openapi_document() {
        }
       }
      },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
      "415": {
       "description": "Not a supported image",
       "content": {
@@ -971,9 +1141,7 @@ const std::string& openapi_document() {
       "description": "Rate limited or queue full",
       "headers": {
        "Retry-After": {
-        "schema": {
-         "type": "integer"
-        }
+        "$ref": "#/components/headers/RetryAfter"
        }
       },
       "content": {
@@ -985,7 +1153,27 @@ const std::string& openapi_document() {
       }
      },
      "503": {
-      "description": "Shutting down",
+      "description": "The server is busy or shutting down (no job is created)",
+      "headers": {
+       "Retry-After": {
+        "$ref": "#/components/headers/RetryAfter"
+       }
+      },
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "507": {
+      "description": "The disk quota has no room for another job now: recent (< --keep-min-minutes) and not yet downloaded results are kept (Retry-After: 60; no job is created)",
+      "headers": {
+       "Retry-After": {
+        "$ref": "#/components/headers/RetryAfter"
+       }
+      },
       "content": {
        "application/json": {
         "schema": {
@@ -1031,6 +1219,15 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "429": {
+      "$ref": "#/components/responses/TooManyRequests"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
     }
    },
@@ -1068,6 +1265,9 @@ const std::string& openapi_document() {
        }
       }
      },
+     "403": {
+      "$ref": "#/components/responses/CrossOrigin"
+     },
      "404": {
       "description": "Unknown id or not yours",
       "content": {
@@ -1077,13 +1277,22 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "429": {
+      "$ref": "#/components/responses/TooManyRequests"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
     }
    }
   },
   "/api/jobs/{id}/events": {
    "get": {
-    "summary": "Server-Sent Events: status, progress, preview, then done|failed|cancelled",
+    "summary": "Server-Sent Events: status, progress, preview, then done|failed|cancelled (expired for an expired job); 'shutdown' (after 'retry: 5000') when the server stops",
     "parameters": [
      {
       "name": "id",
@@ -1115,6 +1324,27 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "429": {
+      "description": "Rate limited, or too many open event streams for this client token (--max-streams-per-client) or address (--max-streams-per-ip)",
+      "headers": {
+       "Retry-After": {
+        "$ref": "#/components/headers/RetryAfter"
+       }
+      },
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
     }
    }
@@ -1192,8 +1422,21 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "410": {
+      "$ref": "#/components/responses/Gone"
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "429": {
+      "$ref": "#/components/responses/TooManyRequests"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
-    }
+    },
+    "description": "The first successful download marks the result as downloaded: only then may the disk quota expire the job."
    }
   },
   "/api/jobs/{id}/preview": {
@@ -1231,6 +1474,18 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "410": {
+      "$ref": "#/components/responses/Gone"
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "429": {
+      "$ref": "#/components/responses/TooManyRequests"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
     }
    }
@@ -1270,6 +1525,18 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "410": {
+      "$ref": "#/components/responses/Gone"
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "429": {
+      "$ref": "#/components/responses/TooManyRequests"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
     }
    }
@@ -1309,6 +1576,18 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "410": {
+      "$ref": "#/components/responses/Gone"
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "429": {
+      "$ref": "#/components/responses/TooManyRequests"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
     }
    }
@@ -1394,6 +1673,9 @@ const std::string& openapi_document() {
        }
       }
      },
+     "403": {
+      "$ref": "#/components/responses/CrossOrigin"
+     },
      "404": {
       "description": "Unknown id or not yours",
       "content": {
@@ -1414,6 +1696,9 @@ const std::string& openapi_document() {
        }
       }
      },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
      "415": {
       "description": "Not a supported image",
       "content": {
@@ -1425,12 +1710,10 @@ const std::string& openapi_document() {
       }
      },
      "429": {
-      "description": "Rate limited or queue full",
+      "description": "Rate limited, or --fast-workers stylisations already running",
       "headers": {
        "Retry-After": {
-        "schema": {
-         "type": "integer"
-        }
+        "$ref": "#/components/headers/RetryAfter"
        }
       },
       "content": {
@@ -1440,6 +1723,9 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
     }
    }
@@ -1500,6 +1786,25 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "403": {
+      "description": "all=1 without an accepted X-Admin-Key",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "429": {
+      "$ref": "#/components/responses/TooManyRequests"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
     }
    }
@@ -1522,6 +1827,9 @@ const std::string& openapi_document() {
      "204": {
       "description": "Deleted"
      },
+     "403": {
+      "$ref": "#/components/responses/CrossOrigin"
+     },
      "404": {
       "description": "Unknown id or not yours",
       "content": {
@@ -1531,6 +1839,15 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "429": {
+      "$ref": "#/components/responses/TooManyRequests"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
     }
    }
@@ -1548,8 +1865,18 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "429": {
+      "$ref": "#/components/responses/TooManyRequests"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
-    }
+    },
+    "description": "vgg, blas, allocator, memory_total_bytes, memory_available_bytes and peak_rss_bytes only with X-Admin-Key (or serve --public-metrics)."
    }
   },
   "/healthz": {
@@ -1557,7 +1884,7 @@ const std::string& openapi_document() {
     "summary": "Health",
     "responses": {
      "200": {
-      "description": "Health",
+      "description": "ok or warning",
       "content": {
        "application/json": {
         "schema": {
@@ -1565,8 +1892,44 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "403": {
+      "description": "X-Admin-Key not accepted",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "503": {
+      "description": "The job database cannot be read and written (status error), or the server is draining for shutdown (while draining the body is the generic Error)",
+      "headers": {
+       "Retry-After": {
+        "$ref": "#/components/headers/RetryAfter"
+       }
+      },
+      "content": {
+       "application/json": {
+        "schema": {
+         "oneOf": [
+          {
+           "$ref": "#/components/schemas/Health"
+          },
+          {
+           "$ref": "#/components/schemas/Error"
+          }
+         ]
+        }
+       }
+      }
      }
-    }
+    },
+    "description": "Public: status, warnings, database, queue. disk and memory only with X-Admin-Key (or serve --public-metrics). Not rate-limited."
    }
   },
   "/metrics": {
@@ -1582,8 +1945,30 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "403": {
+      "description": "No accepted X-Admin-Key and no --public-metrics",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
-    }
+    },
+    "description": "Needs X-Admin-Key unless the server runs with --public-metrics. Not rate-limited. See docs/api.md for the series.",
+    "security": [
+     {
+      "adminKey": []
+     }
+    ]
    }
   },
   "/api/openapi.json": {
@@ -1599,6 +1984,15 @@ const std::string& openapi_document() {
         }
        }
       }
+     },
+     "414": {
+      "$ref": "#/components/responses/UriTooLong"
+     },
+     "429": {
+      "$ref": "#/components/responses/TooManyRequests"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
      }
     }
    }

@@ -16,6 +16,7 @@
 #include "http/server.h"
 #include "service/routes.h"
 #include "service/web_security.h"
+#include "store/data_dir_lock.h"
 #include "store/disk_image_store.h"
 #include "store/sqlite_job_store.h"
 
@@ -90,6 +91,7 @@ void refuse_new_database_beside_old_data(const std::string& db_path, const fs::p
 struct Server::Impl {
   ServerConfig config;
   std::shared_ptr<spdlog::logger> log;
+  std::unique_ptr<DataDirLock> lock;
   std::unique_ptr<SqliteJobStore> jobs;
   std::unique_ptr<DiskImageStore> images;
   Engines engines;
@@ -109,6 +111,8 @@ struct Server::Impl {
   bool stopped = false;
   bool stopping = false;
 
+  void build_http();
+
   explicit Impl(ServerConfig c)
       : config(std::move(c)),
         client_limiter(config.rate_limit, config.rate_burst),
@@ -121,6 +125,8 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(con
   fs::create_directories(cfg.data_dir);
   m.log = make_logger(cfg);
   configure_threads(cfg.threads);
+  m.lock = std::make_unique<DataDirLock>(cfg.data_dir,
+                                         "stop it first, or give this server another --data-dir");
   std::string db_path = (fs::path(cfg.data_dir) / "jobs.db").string();
   refuse_new_database_beside_old_data(db_path, fs::path(cfg.data_dir) / "images", cfg.init);
   m.jobs = std::make_unique<SqliteJobStore>(db_path);
@@ -186,6 +192,7 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(con
     web_dir.clear();
   }
   m.ctx->web_dir = web_dir;
+  m.build_http();
 }
 
 Server::~Server() {
@@ -199,8 +206,9 @@ int Server::port() const {
   return impl_->port;
 }
 
-void Server::start() {
-  auto& m = *impl_;
+// The HTTP server with every route; it listens only once start() is called.
+void Server::Impl::build_http() {
+  auto& m = *this;
   auto& ctx = *m.ctx;
   const auto& cfg = m.config;
   http::ServerOptions o;
@@ -254,8 +262,10 @@ void Server::start() {
         }
         send_error(res, 500, "internal error");
       });
-  server.set_draining_handler([](const http::Request&, http::Response& res) {
+  server.set_draining_handler([](const http::Request& req, http::Response& res) {
+    if (req.path == "/healthz") return false;  // answers 503 "draining" itself
     send_error(res, 503, "the server is shutting down; try again shortly", 5);
+    return true;
   });
   server.set_logger([&m](const http::Request& req, const http::Response& res, double seconds) {
     m.metrics.http_request(route_of(req.method, req.path), res.status, seconds);
@@ -270,11 +280,17 @@ void Server::start() {
   register_ops_routes(server.routes(), ctx);
   register_static_routes(server.routes(), ctx);
   ctx.http = m.http.get();
+}
+
+void Server::start() {
+  auto& m = *impl_;
+  auto& ctx = *m.ctx;
+  const auto& cfg = m.config;
 
   // Jobs recovered from the store are queued before the first request can add to the queue.
   m.runner->start();
   try {
-    m.port = server.start();
+    m.port = m.http->start();
   } catch (...) {
     m.runner->stop();
     throw;
@@ -307,6 +323,10 @@ void Server::stop() {
     m.stopped = true;
   }
   m.state_cv.notify_all();
+}
+
+http::Response Server::handle(http::Request request) {
+  return impl_->http->handle(std::move(request));
 }
 
 void Server::wait() {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "http/message.h"
+
 namespace pastiche::service {
 
 struct ServerConfig {
@@ -62,6 +64,9 @@ class Server {
   // the next start. Safe to call twice and from a signal-handling thread.
   void stop();
   void wait();  // blocks until stop() has completed
+  // Serves one request already read, without the network (fuzzing, tests): the same routes,
+  // hooks and headers. Jobs are queued but run only once start() has been called.
+  http::Response handle(http::Request request);
   const ServerConfig& config() const;
 
  private:

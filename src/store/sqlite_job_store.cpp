@@ -134,14 +134,18 @@ SqliteJobStore::SqliteJobStore(const std::string& path) : path_(path) {
 }
 
 void SqliteJobStore::check_integrity() {
-  Statement st(db_, "PRAGMA quick_check");
   std::string first;
   int problems = 0;
-  while (st.step()) {
-    std::string line = st.text(0);
-    if (line == "ok") continue;
-    if (first.empty()) first = line;
-    ++problems;
+  try {
+    Statement st(db_, "PRAGMA quick_check");
+    while (st.step()) {
+      std::string line = st.text(0);
+      if (line == "ok") continue;
+      if (first.empty()) first = line;
+      ++problems;
+    }
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("damaged (") + e.what() + ")");
   }
   if (problems > 0) {
     throw std::runtime_error("damaged (" + std::to_string(problems) +
