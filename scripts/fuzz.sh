@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds and runs the libFuzzer target for the service's upload/parameter parsing path.
-#   scripts/fuzz.sh [seconds=20 | --smoke] [build-dir=build]     (--smoke = 10 s)
+# Builds and runs the libFuzzer targets: job_request (upload/parameter parsing) and service (any
+# request to the whole service, in-process; a 5xx or a crash is a finding).
+#   scripts/fuzz.sh [seconds=20 | --smoke] [build-dir=build]     (--smoke = 10 s per target)
+#   FUZZ_RUNS=1000000 scripts/fuzz.sh 0      # a fixed number of inputs per target instead
 # Needs clang with libFuzzer and a configured CMake build (for the core library and its link
 # line). Exits 0 when clang or the build is missing (prints why), so test scripts can always call
 # it; the corpus is replayed by the gtest FuzzReplay either way.
@@ -20,7 +22,7 @@ if [[ ! -f "$build/build.ninja" && ! -f "$build/Makefile" ]]; then
 fi
 cmake --build "$build" --target pastiche_core -- -j2 >/dev/null
 out="$build/fuzz"
-mkdir -p "$out/corpus"
+mkdir -p "$out"
 # Include directories and link libraries of the core library, as CMake computed them.
 flags=$(python3 - "$build" <<'PY'
 import json, shlex, sys
@@ -44,11 +46,31 @@ if [[ -z "$flags" || -z "$libs" ]]; then
   echo "fuzz: cannot read flags from $build (needs CMAKE_EXPORT_COMPILE_COMMANDS and Ninja)"
   exit 1
 fi
+sanitize=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
 echo "fuzz: building $out/job_request_fuzz"
-(cd "$build" && eval clang++ -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+(cd "$build" && eval clang++ "${sanitize[@]}" \
   $flags -w "$root/fuzz/job_request_fuzz.cpp" "$root/src/service/job_request.cpp" \
-  "$root/src/service/ids.cpp" -o "fuzz/job_request_fuzz" $libs -lcpp-httplib)
-echo "fuzz: running for ${seconds}s"
-ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
-  "$out/job_request_fuzz" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 \
-  -print_final_stats=1 "$out/corpus" "$root/fuzz/corpus/job_request"
+  "$root/src/service/ids.cpp" "$root/src/common/secure_random.cpp" -o "fuzz/job_request_fuzz" \
+  $libs -lcpp-httplib)
+# The service target: the HTTP layer and the request parsing are instrumented (coverage and
+# sanitizers); the rest of the service links from the core library as built.
+echo "fuzz: building $out/service_fuzz"
+(cd "$build" && eval clang++ "${sanitize[@]}" \
+  $flags -I"$root/tests" -w "$root/fuzz/service_fuzz.cpp" "$root/tests/common/fixtures.cpp" \
+  "$root"/src/http/*.cpp "$root/src/common/text.cpp" "$root/src/service/job_request.cpp" \
+  "$root/src/service/web_security.cpp" "$root/src/service/routes_common.cpp" \
+  -o "fuzz/service_fuzz" $libs -lcpp-httplib)
+
+runs=()
+if [[ -n "${FUZZ_RUNS:-}" ]]; then runs=(-runs="$FUZZ_RUNS"); fi
+status=0
+for target in job_request service; do
+  mkdir -p "$out/corpus-$target"
+  echo "fuzz: running $target for ${seconds}s ${runs[*]}"
+  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+    "$out/${target}_fuzz" -max_total_time="$seconds" "${runs[@]}" -max_len=65536 \
+    -rss_limit_mb=4096 -print_final_stats=1 "$out/corpus-$target" "$root/fuzz/corpus/$target" \
+    2> "$out/$target.log" || status=1
+  grep -E "^(stat::|Done|==|SUMMARY|5xx)" "$out/$target.log" | tail -8 || true
+  if [[ $status -ne 0 ]]; then tail -40 "$out/$target.log"; exit 1; fi
+done

@@ -125,6 +125,10 @@ const bool registered = register_command(60, [](CLI::App& app) {
                   "not yet downloaded; when nothing else can go, submits get 507")
       ->check(CLI::Range(0, 10000000))
       ->capture_default_str();
+  cmd->add_option("--max-styles-per-client", config->max_styles_per_client,
+                  "Uploaded paintings one client may keep")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
   cmd->add_option("--rate-limit", config->rate_limit, "Requests per second per client (0 = off)")
       ->capture_default_str();
   cmd->add_option("--rate-burst", config->rate_burst, "Burst size of the rate limit")

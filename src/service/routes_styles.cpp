@@ -55,6 +55,13 @@ void register_style_routes(http::Router& http, Context& ctx) {
               std::string title = limited(fields, "title", 200);
               std::string artist = limited(fields, "artist", 200);
               std::string description = limited(fields, "description", 2000);
+              if (ctx.jobs.list_styles(c.client).size() >=
+                  static_cast<size_t>(ctx.config.max_styles_per_client)) {
+                throw HttpError(409, "image: you have " +
+                                         std::to_string(ctx.config.max_styles_per_client) +
+                                         " uploaded styles, the most one client may keep; "
+                                         "delete some first");
+              }
               auto bytes = upload_bytes(c.req, "image", ctx.config.max_upload_bytes);
               cv::Mat image = decode_upload(bytes, ctx.config, "image", 0);
               auto style = ctx.styles.add_upload(c.client, image, title, artist, description);

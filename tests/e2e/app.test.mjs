@@ -3,9 +3,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  visitor, close, makePhoto, makePainting, choosePhoto, shot, noHorizontalScroll, waitForDone, GATYS, BASE_URL,
-  SHOTS_DIR,
+  visitor, close, makePhoto, makePainting, makeNoise, choosePhoto, shot, noHorizontalScroll, waitForDone, GATYS, BASE_URL,
+  SHOTS_DIR, SERVER_BIN, startServer, fastModelsDir, fixtureStyles,
 } from './lib.mjs';
+import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -421,5 +422,274 @@ test('a full queue is explained, with the wait the server asks for', async () =>
     assert.equal(await page.isEnabled('button.generate'), true);
   } finally {
     await context.close();
+  }
+});
+
+test('the page runs under the server’s Content-Security-Policy without a single violation', async () => {
+  const { context, page } = await visitor();
+  try {
+    // The security headers are on the page itself (and on everything else the server sends).
+    const h = page.firstResponse.headers();
+    const csp = h['content-security-policy'] || '';
+    for (const d of ["default-src 'self'", "script-src 'self'", "connect-src 'self'", "object-src 'none'",
+      "frame-ancestors 'none'", "img-src 'self' blob: data:"]) {
+      assert.ok(csp.includes(d), `CSP lacks ${d}: ${csp}`);
+    }
+    assert.ok(!/unsafe-eval/.test(csp), 'the CSP allows eval');
+    assert.equal(h['x-content-type-options'], 'nosniff');
+    assert.equal(h['x-frame-options'], 'DENY');
+    assert.equal(h['referrer-policy'], 'no-referrer');
+    // Scripts are files of the server's own (no inline code), served with a script type (nosniff).
+    const scripts = await page.$$eval('script', (ss) => ss.map((s) => ({ src: s.src, inline: !s.src && s.textContent.trim().length > 0 })));
+    assert.ok(scripts.length >= 2, 'the theme script and the bundle');
+    assert.deepEqual(scripts.filter((s) => s.inline), []);
+    for (const { src } of scripts) {
+      assert.equal(new URL(src).origin, new URL(BASE_URL).origin);
+      const r = await page.request.get(src);
+      assert.equal(r.status(), 200, src);
+      assert.match(r.headers()['content-type'], /javascript/, src);
+    }
+
+    // Use the page: a photo preview (blob: URL), the style gallery, the server dialog, the saved
+    // theme applied before first paint by /theme-init.js, a fast job (event stream + images).
+    await choosePhoto(page, await makePhoto(page));
+    await page.waitForSelector('.chosen img');
+    await page.click('button[aria-haspopup="dialog"]');
+    await page.waitForSelector('dialog[open] dl');
+    // Public /api/device: no row says "undefined", "null" or "NaN".
+    const rows = await page.$$eval('dialog[open] dl .row', (rs) => rs.map((r) => r.textContent));
+    assert.ok(rows.length >= 4, `server rows: ${rows.join(' | ')}`);
+    for (const r of rows) assert.doesNotMatch(r, /undefined|\bnull\b|NaN|\[object/, r);
+    await page.keyboard.press('Escape');
+    await page.click('[data-testid="theme-toggle"]');
+    const theme = await page.evaluate(() => document.documentElement.dataset.theme);
+    await page.reload();
+    await page.waitForSelector('input[name="style"]', { state: 'attached' });
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), theme, 'theme-init.js ran');
+    await page.click('[data-testid="theme-toggle"]'); // back to following the system
+    const styles = await stylesOf(page);
+    const fast = styles.find((s) => (s.methods || []).includes('fast'));
+    await fastJob(page, fast.id);
+    await page.locator('#history li.item img').first().waitFor();
+
+    assert.deepEqual(await page.cspViolations(), []);
+    assert.deepEqual(page.errors, []);
+
+    // POST/DELETE from a page of another origin are refused; the page's own are not.
+    const photo = await makePhoto(page, 64, 64);
+    const foreign = await page.request.post('/api/jobs', {
+      headers: { Origin: 'http://elsewhere.example' },
+      multipart: { content: { name: 'p.jpg', mimeType: 'image/jpeg', buffer: photo }, method: 'fast', style: fast.id },
+    });
+    assert.equal(foreign.status(), 403);
+    assert.match((await foreign.json()).error, /^Origin: /);
+    const own = await page.evaluate(async () => {
+      const r = await fetch('/api/history/00000000000000000000000000000000', { method: 'DELETE' });
+      return r.status;
+    });
+    assert.equal(own, 404, 'a same-origin DELETE reaches the route (404: no such job), not the origin check');
+  } finally {
+    await context.close();
+  }
+});
+
+test('a photo the server would refuse for its shape is explained before uploading', async () => {
+  const { context, page } = await visitor();
+  try {
+    let posted = 0;
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && /^\/api\/(jobs|styles)$/.test(new URL(r.url()).pathname)) posted++;
+    });
+    await choosePhoto(page, await makePhoto(page, 400, 30), 'sliver.jpg');
+    const problem = page.locator('[data-testid="photo-problem"]');
+    await problem.waitFor();
+    assert.match(await problem.textContent(), /400×30.*at most 10 times/);
+    await page.click('button.generate');
+    const err = page.locator('[data-testid="submit-error"]');
+    await err.waitFor();
+    assert.match(await err.textContent(), /too long and thin/);
+    assert.equal(posted, 0, 'nothing was uploaded');
+    // A fine photo clears it.
+    await choosePhoto(page, await makePhoto(page, 400, 300));
+    await page.waitForSelector('.chosen img');
+    assert.equal(await problem.count(), 0);
+    // The same for an own painting: too small is said before uploading.
+    await page.click('button.tile.add');
+    await page.setInputFiles('#style-upload input[name="style-image"]', {
+      name: 'tiny.png', mimeType: 'image/png', buffer: await makePainting(page, 12, 40),
+    });
+    await page.click('#style-upload button[type="submit"]');
+    const upErr = page.locator('#style-upload .alert');
+    await upErr.waitFor();
+    assert.match(await upErr.textContent(), /too small \(12×40 px\).*at least 16 px/);
+    assert.equal(posted, 0, 'nothing was uploaded');
+  } finally {
+    await context.close();
+  }
+});
+
+// Expired jobs need a tiny disk quota: a server of the test's own, with --max-disk-mb 1 and
+// --keep-min-minutes 0, so each new job pushes the oldest downloaded one out.
+const MODELS = fastModelsDir();
+test('expired jobs: the quota removed their images; history and the job panel say so, and they can be deleted', {
+  skip: (!fs.existsSync(SERVER_BIN) && `no server binary at ${SERVER_BIN}`) || (!MODELS && 'no fast models for an own server'),
+}, async () => {
+  const server = await startServer({ args: ['--max-disk-mb', '1', '--keep-min-minutes', '0', '--models-dir', MODELS, '--vgg', 'none'] });
+  let context;
+  try {
+    const v = await visitor({ baseURL: server.url });
+    context = v.context;
+    const page = v.page;
+    const styles = await stylesOf(page);
+    const fasts = styles.filter((s) => (s.methods || []).includes('fast'));
+    assert.ok(fasts.length, 'the own server has fast styles');
+    // Two jobs through the API, each downloaded (undownloaded results are never expired) …
+    const older = [];
+    for (const st of [fasts[0], fasts[1] || fasts[0]]) {
+      const r = await page.request.post('/api/jobs', {
+        multipart: { content: { name: 'noise.png', mimeType: 'image/png', buffer: await makeNoise(page) }, method: 'fast', style: st.id },
+      });
+      assert.equal(r.status(), 202, await r.text());
+      const { id } = await r.json();
+      for (let i = 0; i < 300; i++) {
+        const j = await (await page.request.get(`/api/jobs/${id}`)).json();
+        if (j.status === 'done') break;
+        assert.ok(['queued', 'running'].includes(j.status), `job ${id}: ${j.status} ${j.error || ''}`);
+        await page.waitForTimeout(100);
+      }
+      assert.equal((await page.request.get(`/api/jobs/${id}/result`)).status(), 200);
+      older.push(id);
+    }
+    // … and a third through the page: making room for it expires the older ones.
+    await choosePhoto(page, await makeNoise(page), 'noise.png', 'image/png');
+    await pickStyle(page, fasts[0].id);
+    await pickMethod(page, 'fast');
+    // Small, so that this one fits in the quota beside its photo and stays `done`.
+    await openParams(page);
+    await page.fill('#p-size', '256');
+    await page.click('button.generate');
+    await waitForDone(page);
+    const expired = [];
+    for (const id of older) {
+      const j = await (await page.request.get(`/api/jobs/${id}`)).json();
+      if (j.status === 'expired') expired.push(id);
+    }
+    assert.ok(expired.length >= 1, `nothing expired:\n${server.log().slice(-1500)}`);
+    for (const p of ['result', 'thumbnail', 'content', 'preview']) {
+      const r = await page.request.get(`/api/jobs/${expired[0]}/${p}`);
+      assert.equal(r.status(), 410, p);
+      assert.ok((await r.json()).error);
+    }
+
+    // A fresh look: the history shows the expired jobs with a badge and a note, asks for none of
+    // their pictures, and the newest (done) job with its thumbnail.
+    const thumbAsks = [];
+    page.on('request', (r) => {
+      const m = /\/api\/jobs\/([0-9a-f]+)\/thumbnail/.exec(r.url());
+      if (m) thumbAsks.push(m[1]);
+    });
+    await page.reload();
+    const item = (id) => page.locator(`#history li[data-job-id="${id}"]`);
+    await item(expired[0]).waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll('#history li[data-status="done"] img')]
+      .every((img) => img.complete && img.naturalWidth > 0));
+    for (const id of expired) {
+      const it = item(id);
+      assert.equal(await it.getAttribute('data-status'), 'expired');
+      assert.equal(await it.locator('.badge').textContent(), 'Expired');
+      assert.match(await it.locator('[data-testid="expired-note"]').textContent(), /removed to free space/);
+      assert.equal(await it.locator('img').count(), 0, 'no picture requested for an expired job');
+      assert.ok(await it.locator('button.thumb').isDisabled(), 'an expired job cannot be opened');
+      assert.match(await it.locator('button.thumb').getAttribute('aria-label'), /expired/);
+      assert.ok(await it.locator('[data-testid="delete-history"]').isEnabled());
+    }
+    assert.deepEqual(thumbAsks.filter((id) => expired.includes(id)), []);
+    await scrollTo(page, '#history');
+    await shot(page, 'history-expired');
+
+    // The job panel, for an expired job picked up after a reload (the page remembers the job on
+    // screen), says what happened and offers to remove it.
+    await page.evaluate((id) => sessionStorage.setItem('pastiche-current-job', id), expired[0]);
+    await page.reload();
+    const panel = page.locator('[data-testid="job-expired"]');
+    await panel.waitFor();
+    assert.match(await panel.textContent(), /Expired.*removed to free space/);
+    assert.match(await page.textContent('[data-testid="live-status"]'), /Expired/);
+    assert.equal(await page.locator('[data-testid="job-error"]').count(), 0);
+    await top(page);
+    await shot(page, 'job-expired');
+    await panel.locator('button:has-text("Remove from history")').click();
+    await item(expired[0]).waitFor({ state: 'detached' });
+    await page.locator('#result h3:has-text("Your painting will appear here")').waitFor();
+    assert.equal((await page.request.get(`/api/jobs/${expired[0]}`)).status(), 404);
+    // … and from the history list, like any other job.
+    if (expired[1]) {
+      await item(expired[1]).locator('[data-testid="delete-history"]').click();
+      await item(expired[1]).waitFor({ state: 'detached' });
+    }
+
+    // A thumbnail that turns 410 later (expired since the list came) falls back to the icon.
+    const done = page.locator('#history li[data-status="done"]').first();
+    const doneId = await done.getAttribute('data-job-id');
+    await page.route(`**/api/jobs/${doneId}/thumbnail`, (route) => route.fulfill({
+      status: 410, contentType: 'application/json', body: JSON.stringify({ error: 'the images of this job were removed' }),
+    }));
+    await page.reload();
+    await item(doneId).waitFor();
+    await page.waitForFunction((id) => !document.querySelector(`#history li[data-job-id="${id}"] img`), doneId);
+    assert.equal(await item(doneId).locator('.ph svg').count(), 1);
+    assert.deepEqual(await page.cspViolations(), []);
+    assert.deepEqual(page.errors, []);
+  } finally {
+    if (context) await context.close();
+    await server.dispose();
+  }
+});
+
+// A server restart while a job runs: its event stream ends with `shutdown`; the page says the
+// server is restarting (not that the job failed) and follows the job again once it is back.
+test('a server restart during a job: “restarting”, then the job carries on to its result', {
+  skip: (!fs.existsSync(SERVER_BIN) && `no server binary at ${SERVER_BIN}`)
+    || ((!GATYS || !process.env.PASTICHE_VGG) && 'no VGG weights for an own server'),
+}, async () => {
+  const styles = fixtureStyles(fs.mkdtempSync(path.join(os.tmpdir(), 'pastiche-e2e-fx-')));
+  const server = await startServer({
+    args: ['--vgg', process.env.PASTICHE_VGG, '--styles-dir', styles, '--preview-every', '5'],
+  });
+  let context;
+  try {
+    const v = await visitor({ baseURL: server.url });
+    context = v.context;
+    const page = v.page;
+    const streams = [];
+    page.on('request', (r) => {
+      if (/\/events$/.test(new URL(r.url()).pathname)) streams.push(r.url());
+    });
+    await choosePhoto(page, await makePhoto(page));
+    await pickStyle(page, 'e2e_stripes');
+    await pickMethod(page, 'gatys');
+    await openParams(page);
+    await page.fill('#p-size', '192');
+    await page.fill('#p-steps', '150');
+    await page.click('button.generate');
+    await page.waitForFunction(() => /Step \d+ of \d+/.test(document.querySelector('[data-testid="status-text"]')?.textContent || ''), null, { timeout: 120000 });
+    await server.stop();
+    const notice = page.locator('[data-testid="job-notice"]');
+    await notice.waitFor({ timeout: 15000 });
+    assert.match(await notice.textContent(), /restarting/i);
+    assert.equal(await page.locator('[data-testid="job-error"]').count(), 0, 'a restart is not a failure');
+    assert.ok(await page.locator('.working').count(), 'the job is still shown as in progress');
+    await top(page);
+    await shot(page, 'restarting');
+    await server.restart();
+    // The job was queued again across the restart; the page picks it up and sees it through.
+    await waitForDone(page, 180000);
+    assert.equal(await notice.count(), 0);
+    assert.ok(streams.length >= 2, `a new event stream after the restart (${streams.length})`);
+    assert.deepEqual(await page.cspViolations(), []);
+  } finally {
+    if (context) await context.close();
+    await server.dispose();
+    fs.rmSync(path.dirname(styles), { recursive: true, force: true });
   }
 });

@@ -2,7 +2,9 @@
 // browser download), a server URL from the environment, generated test photos.
 import fs from 'node:fs';
 import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
+import { spawn, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -38,11 +40,14 @@ export async function close() {
   if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
 }
 
-// A new visitor: own context, so own `pastiche_client` cookie.
-export async function visitor({ phone = false, dark = false, cookies = null } = {}) {
+// A new visitor: own context, so own `pastiche_client` cookie. `baseURL`: another server (see
+// startServer). page.errors collects page errors and console errors; page.cspViolations() the
+// Content-Security-Policy violations (securitypolicyviolation events and console reports);
+// page.firstResponse is the response of the first page load.
+export async function visitor({ phone = false, dark = false, cookies = null, baseURL = BASE_URL } = {}) {
   const b = await launch();
   const context = await b.newContext({
-    baseURL: BASE_URL,
+    baseURL,
     viewport: phone ? { width: 360, height: 760 } : { width: 1360, height: 900 },
     deviceScaleFactor: phone ? 2 : 1,
     isMobile: phone,
@@ -53,14 +58,27 @@ export async function visitor({ phone = false, dark = false, cookies = null } = 
   });
   context.setDefaultTimeout(15000);
   if (cookies) await context.addCookies(cookies);
+  // Runs before the page's own scripts (and outside its CSP): records every violation report.
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.effectiveDirective || e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile || '?'}:${e.lineNumber || 0}`);
+    });
+  });
   const page = await context.newPage();
   const errors = [];
+  const cspConsole = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => {
+    if (/Content[ -]Security[ -]Policy/i.test(m.text())) cspConsole.push(m.text());
     if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(m.text());
   });
   page.errors = errors;
-  await page.goto('/');
+  page.cspViolations = async () => [
+    ...cspConsole,
+    ...(await page.evaluate(() => window.__cspViolations || []).catch(() => [])),
+  ];
+  page.firstResponse = await page.goto('/');
   await page.waitForSelector('input[name="style"]', { state: 'attached' });
   return { context, page };
 }
@@ -163,4 +181,103 @@ export async function waitForDone(page, timeout = 120000) {
     const img = document.querySelector('#result .compare img.after');
     return img && img.complete && img.naturalWidth > 0;
   }, null, { timeout: 30000 });
+}
+
+// A noise picture (incompressible: a PNG about as large as its pixels), from a canvas in the page.
+export async function makeNoise(page, w = 300, h = 250) {
+  const b64 = await page.evaluate(
+    ([w, h]) => {
+      const c = document.createElement('canvas');
+      c.width = w;
+      c.height = h;
+      const g = c.getContext('2d');
+      const img = g.createImageData(w, h);
+      for (let i = 0; i < img.data.length; i++) img.data[i] = i % 4 === 3 ? 255 : (Math.random() * 256) | 0;
+      g.putImageData(img, 0, 0);
+      return c.toDataURL('image/png').split(',')[1];
+    },
+    [w, h],
+  );
+  return Buffer.from(b64, 'base64');
+}
+
+// --- A server of the test's own (flags the shared one lacks, or one to stop and restart) ---
+
+export const SERVER_BIN = process.env.PASTICHE_BIN || path.join(ROOT, 'build/pastiche');
+
+// Fast models for an own server: $PASTICHE_MODELS_DIR or the checkout's models/ (null: none).
+export function fastModelsDir() {
+  for (const d of [process.env.PASTICHE_MODELS_DIR, path.join(ROOT, 'models')]) {
+    if (d && fs.existsSync(d) && fs.readdirSync(d).some((f) => f.endsWith('.safetensors'))) return d;
+  }
+  return null;
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// The synthetic painting of tests/e2e/fixtures.mjs, as a --styles-dir for Gatys jobs.
+export function fixtureStyles(dir) {
+  execFileSync(process.execPath, [path.join(here, 'fixtures.mjs'), dir], { stdio: 'ignore' });
+  return path.join(dir, 'styles');
+}
+
+// Starts `pastiche serve` on a free loopback port (or `port`) with its own data directory.
+// Returns { url, port, dataDir, log(), stop(), restart() }; stop() is SIGTERM (a graceful
+// drain, as a service manager does), then SIGKILL after 20 s.
+export async function startServer({ args = [], dataDir = null, port = null } = {}) {
+  if (!fs.existsSync(SERVER_BIN)) throw new Error(`no server binary at ${SERVER_BIN}`);
+  const dir = dataDir || fs.mkdtempSync(path.join(os.tmpdir(), 'pastiche-e2e-own-'));
+  const p = port || (await freePort());
+  const url = `http://127.0.0.1:${p}`;
+  let out = '';
+  let child = null;
+  let exited = null;
+  const launchOne = async () => {
+    exited = null;
+    child = spawn(SERVER_BIN, [
+      'serve', '--host', '127.0.0.1', '--port', String(p), '--data-dir', path.join(dir, 'data'),
+      '--web-dir', path.join(ROOT, 'web/dist'), '--rate-limit', '0', ...args,
+    ], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const mine = child;
+    exited = new Promise((resolve) => mine.on('exit', (code, signal) => resolve({ code, signal })));
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    let gone = false;
+    exited.then(() => (gone = true));
+    const deadline = Date.now() + 60000;
+    while (Date.now() < deadline) {
+      if (gone) throw new Error(`server exited early:\n${out.slice(-2000)}`);
+      const r = await fetch(`${url}/healthz`).catch(() => null);
+      if (r && r.ok) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`server at ${url} did not answer /healthz in 60 s:\n${out.slice(-2000)}`);
+  };
+  const stop = async () => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 20000);
+    await exited;
+    clearTimeout(t);
+  };
+  await launchOne();
+  return {
+    url, port: p, dataDir: dir,
+    log: () => out,
+    stop,
+    restart: launchOne,
+    async dispose() {
+      await stop();
+      if (!dataDir) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -3,8 +3,17 @@
 // (docs/api.md) with fake jobs, serves web/dist at `/`. Not used by the final e2e run.
 //
 //   node tests/e2e/mock-server.mjs --port 8080 [--dist web/dist] [--images DIR] [--queue-limit N]
+//        [--expire-after SECONDS] [--admin-key KEY] [--public-metrics] [--no-gatys] [--speed N]
 //
 // --images: a folder of style pictures to use as thumbnails (default: generated SVGs).
+// --expire-after: finished jobs turn `expired` that long after finishing, as the real server's
+//   disk quota does (images answer 410, the row stays in the history). Default: never.
+// --admin-key / --public-metrics: who sees the detailed /api/device fields (as `serve`).
+// Like the real server it sends the security headers (CSP and co.), refuses POST/DELETE from
+// another Origin (403), refuses images under 16 px a side or longer than 10:1 (400), and on
+// SIGINT/SIGTERM ends open event streams with `retry: 5000` + `event: shutdown`.
+// POST /api/_mock/restart?seconds=N (no Origin check) plays a restart without exiting: streams
+// get `shutdown`, every request gets 503 for N seconds (default 3), running jobs start over.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,6 +30,24 @@ const IMAGES = args.images || null;
 const QUEUE_LIMIT = +(args['queue-limit'] || 8);
 const SPEED = +(args.speed || 1); // >1 = faster fake jobs
 const NO_GATYS = 'no-gatys' in args; // pretend there are no VGG weights
+const EXPIRE_AFTER = args['expire-after'] !== undefined ? +args['expire-after'] : null; // seconds
+const ADMIN_KEY = args['admin-key'] || process.env.PASTICHE_ADMIN_KEY || '';
+const PUBLIC_METRICS = 'public-metrics' in args;
+const MIN_SIDE = 16;
+const MAX_ASPECT = 10;
+const FINISHED = ['done', 'failed', 'cancelled', 'expired'];
+const EXPIRED_ERROR = "the images of this job were removed to free disk space (the server keeps finished jobs' images while its disk quota allows)";
+
+// The headers `pastiche serve` puts on every response (docs/api.md, "Browser security").
+const SECURITY_HEADERS = {
+  'Content-Security-Policy': "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+let drainingUntil = 0; // a played restart: 503 until then
 
 const BUILTIN = [
   ['starry_night', 'The Starry Night', 'Vincent van Gogh, 1889', 'Swirling ultramarine and cobalt night sky over a quiet village, laid on in thick, rhythmic impasto strokes. Expect bold curving brushwork and glowing yellow highlights.', ['fast', 'gatys']],
@@ -141,6 +168,43 @@ function pngSize(b, type) {
   return [640, 480];
 }
 
+// The server's shape rule for every uploaded image; '' when fine.
+function shapeError(field, w, h) {
+  if (Math.min(w, h) < MIN_SIDE) return `${field}: ${w}x${h} is too small: at least ${MIN_SIDE} px on each side`;
+  if (Math.max(w, h) > MAX_ASPECT * Math.min(w, h)) {
+    return `${field}: ${w}x${h} is too elongated: the long side may be at most ${MAX_ASPECT} times the short side`;
+  }
+  return '';
+}
+
+// A POST/DELETE from a page of another origin (Origin, else Referer) → the server's 403 text.
+function foreignOrigin(req) {
+  let origin = req.headers.origin;
+  if (!origin && req.headers.referer) {
+    try { origin = new URL(req.headers.referer).origin; } catch { origin = 'null'; }
+  }
+  if (!origin) return ''; // curl, scripts: not browser-driven
+  const own = [`http://${req.headers.host}`, `https://${req.headers.host}`];
+  return own.includes(origin) ? '' : `Origin: requests from ${origin} may not change anything here (allow it with serve --allowed-origin)`;
+}
+
+function isAdmin(req) {
+  return PUBLIC_METRICS || (ADMIN_KEY && req.headers['x-admin-key'] === ADMIN_KEY);
+}
+
+// Finished jobs past --expire-after lose their images, like the real disk quota.
+function expireDue() {
+  if (EXPIRE_AFTER === null) return;
+  const now = Date.now();
+  for (const j of jobs.values()) {
+    if (['done', 'failed', 'cancelled'].includes(j.status) && j.finished_at && now - Date.parse(j.finished_at) >= EXPIRE_AFTER * 1000) {
+      j.status = 'expired';
+      j.content = null;
+      j.previewed = false;
+    }
+  }
+}
+
 function allStyles(c) {
   return [
     ...BUILTIN.map(([id, title, artist, description, methods, styles = []]) => ({
@@ -169,7 +233,7 @@ function publicJob(j) {
 
 function emit(j, event, data) {
   for (const res of j.listeners) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  if (['done', 'failed', 'cancelled'].includes(event)) {
+  if (FINISHED.includes(event)) {
     for (const res of j.listeners) res.end();
     j.listeners.clear();
   }
@@ -242,21 +306,52 @@ const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.
 async function handle(req, res) {
   const url = new URL(req.url, 'http://x');
   const p = url.pathname;
-  const c = client(req, res);
   let m;
+  if (p === '/api/_mock/restart' && req.method === 'POST') {
+    playRestart(+(url.searchParams.get('seconds') || 3));
+    return json(res, 202, { restarting_for: +(url.searchParams.get('seconds') || 3) });
+  }
+  if (Date.now() < drainingUntil) {
+    return json(res, 503, { error: 'the server is shutting down; try again shortly' }, { 'Retry-After': '5' });
+  }
+  if (['POST', 'DELETE', 'PUT', 'PATCH'].includes(req.method)) {
+    const foreign = foreignOrigin(req);
+    if (foreign) return json(res, 403, { error: foreign });
+  }
+  expireDue();
+  const c = client(req, res);
 
   if (p === '/healthz') return json(res, 200, { status: 'ok' });
   if (p === '/api/device') {
-    return json(res, 200, {
+    // The public answer; paths, memory, BLAS and the allocator need the admin key.
+    const d = {
       version: '0.1.0-mock', device: 'cpu', device_name: 'Mock CPU (Node.js)', threads: 2, torch_version: '2.1.2',
-      cores: 2, cuda_available: false, cuda_devices: 0, blas: 'openblas',
-      memory_total_bytes: 8 * 1024 ** 3, memory_available_bytes: 5.2 * 1024 ** 3, peak_rss_bytes: 612 * 1024 ** 2,
+      cores: 2, cuda_available: false, cuda_devices: 0,
       methods: { fast: true, gatys: !NO_GATYS },
-      gatys_unavailable_reason: NO_GATYS ? 'no VGG weights found: run `pastiche weights …` or set PASTICHE_VGG' : null,
-      vgg: NO_GATYS ? null : { path: 'vgg19.safetensors', arch: 'vgg19', convention: 'torchvision', layers: 16 },
+      gatys_unavailable_reason: NO_GATYS ? 'not configured on this server' : null,
       workers: { fast: 1, gatys: 1 },
-      limits: { max_upload_bytes: 20971520, max_pixels: 40000000, max_size: 2048, max_steps: 2000, max_queue: QUEUE_LIMIT },
-    });
+      limits: {
+        max_upload_bytes: 20971520, max_pixels: 40000000, max_size: 2048, max_steps: 2000, max_queue: QUEUE_LIMIT,
+        max_aspect_ratio: MAX_ASPECT, min_side: MIN_SIDE,
+      },
+    };
+    if (isAdmin(req)) {
+      Object.assign(d, {
+        blas: 'openblas', allocator: 'tcmalloc',
+        memory_total_bytes: 8 * 1024 ** 3, memory_available_bytes: 5.2 * 1024 ** 3, peak_rss_bytes: 612 * 1024 ** 2,
+        vgg: NO_GATYS ? null : { path: 'vgg19.safetensors', arch: 'vgg19', convention: 'torchvision', layers: ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1'] },
+      });
+      if (NO_GATYS) d.gatys_unavailable_reason = 'no VGG weights found: run `pastiche weights …` or set PASTICHE_VGG';
+    }
+    return json(res, 200, d);
+  }
+  if (p === '/metrics') {
+    if (!isAdmin(req)) return json(res, 403, { error: 'X-Admin-Key: /metrics needs the admin key' });
+    const by = {};
+    for (const j of jobs.values()) by[j.status] = (by[j.status] || 0) + 1;
+    const lines = Object.entries(by).map(([k, v]) => `pastiche_jobs{state="${k}"} ${v}`);
+    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+    return res.end(lines.join('\n') + '\n');
   }
   if (p === '/api/styles' && req.method === 'GET') return json(res, 200, { styles: allStyles(c) });
   if (p === '/api/styles' && req.method === 'POST') {
@@ -267,6 +362,8 @@ async function handle(req, res) {
     if (!f) return json(res, 400, { error: 'image: missing' });
     const type = imageType(f.body);
     if (!type) return json(res, 415, { error: 'image: not a decodable image' });
+    const bad = shapeError('image', ...pngSize(f.body, type));
+    if (bad) return json(res, 400, { error: bad });
     const id = 'u' + crypto.randomBytes(5).toString('hex');
     const s = {
       id, title: (mp.fields.title || 'My style').slice(0, 80), artist: '', description: 'Your own style image.',
@@ -310,6 +407,8 @@ async function handle(req, res) {
     if (waiting >= QUEUE_LIMIT) return json(res, 429, { error: 'queue: full, try again later' }, { 'Retry-After': '30' });
     const id = 'j' + crypto.randomBytes(6).toString('hex');
     const [w, h] = pngSize(mp.files.content.body, type);
+    const bad = shapeError('content', w, h);
+    if (bad) return json(res, 400, { error: bad });
     const scale = Math.min(1, size / Math.max(w, h));
     const params = { size, steps: method === 'gatys' ? 60 : 0, style_weight: 1000, content_weight: 1, tv_weight: 1, original_colors: false, blend: 1, seed: 0, style_mix: {} };
     for (const k of ['steps', 'style_weight', 'content_weight', 'tv_weight', 'blend', 'seed']) if (f[k] !== undefined) params[k] = +f[k];
@@ -341,7 +440,7 @@ async function handle(req, res) {
     if (sub === '/events') {
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
       res.write(`event: status\ndata: ${JSON.stringify(publicJob(j))}\n\n`);
-      if (['done', 'failed', 'cancelled'].includes(j.status)) {
+      if (FINISHED.includes(j.status)) {
         res.write(`event: ${j.status}\ndata: ${JSON.stringify(publicJob(j))}\n\n`);
         return res.end();
       }
@@ -349,6 +448,9 @@ async function handle(req, res) {
       j.listeners.add(res);
       req.on('close', () => j.listeners.delete(res));
       return;
+    }
+    if (['/content', '/preview', '/thumbnail', '/result'].includes(sub) && j.status === 'expired') {
+      return json(res, 410, { error: EXPIRED_ERROR });
     }
     if (sub === '/content') return sendFile(res, j.content, j.type);
     if (sub === '/preview') return j.previewed ? sendFile(res, j.content, j.type) : json(res, 404, { error: 'preview: none yet' });
@@ -383,11 +485,44 @@ async function handle(req, res) {
   return sendFile(res, fs.readFileSync(file), MIME[path.extname(file)] || 'application/octet-stream');
 }
 
+// Ends every open event stream the way a draining server does.
+function sendShutdown() {
+  const reason = JSON.stringify({ reason: 'the server is restarting; reconnect shortly' });
+  for (const j of jobs.values()) {
+    for (const res of j.listeners) {
+      res.write(`retry: 5000\nevent: shutdown\ndata: ${reason}\n\n`);
+      res.end();
+    }
+    j.listeners.clear();
+  }
+}
+
+// A restart without exiting: streams end with `shutdown`, 503 for a while, running jobs are
+// queued again (as `serve` does for jobs interrupted by a restart).
+function playRestart(seconds) {
+  sendShutdown();
+  drainingUntil = Date.now() + seconds * 1000;
+  for (const j of jobs.values()) {
+    if (j.status === 'running') {
+      clearInterval(j.timer);
+      j.status = 'queued';
+      j.progress = null;
+    }
+  }
+  setTimeout(pump, seconds * 1000);
+}
+
 const server = http.createServer((req, res) => {
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
   handle(req, res).catch((e) => {
     console.error(e);
     if (!res.headersSent) json(res, 500, { error: 'internal error' });
   });
 });
 server.listen(PORT, '127.0.0.1', () => console.log(`mock pastiche on http://127.0.0.1:${PORT}`));
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0));
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    sendShutdown();
+    setTimeout(() => process.exit(0), 50);
+  });
+}
