@@ -24,7 +24,7 @@ mkdir -p "$work/models"
 
 start_server() {  # extra args...
   "$bin" serve --port "$port" --data-dir "$work/data" --models-dir "$work/models" --vgg none \
-    --rate-limit 0 --http-threads 128 --log-level warn "$@" >"$work/serve.log" 2>&1 &
+    --rate-limit 0 --http-threads 128 --public-metrics --log-level warn "$@" >"$work/serve.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
   echo "server did not start"; cat "$work/serve.log"; exit 1

@@ -62,7 +62,8 @@ json job_json(const JobRecord& job, int position, const std::optional<json>& liv
     progress = json::parse(job.progress, nullptr, false);
     if (progress.is_discarded()) progress = nullptr;
   }
-  bool done = job.status == JobStatus::done;
+  // Expired jobs keep their size: the history still describes what was made.
+  bool done = job.status == JobStatus::done || job.status == JobStatus::expired;
   return {{"id", job.id},
           {"status", to_string(job.status)},
           {"method", job.method},
@@ -286,10 +287,8 @@ void JobRunner::enforce_quota(int64_t headroom) {
   }
 }
 
-void JobRunner::reserve_storage(int64_t upload_bytes) {
+void JobRunner::reserve_storage(int64_t need) {
   if (config_.max_disk_bytes <= 0) return;
-  // The photo, its result (about as large), a thumbnail and previews.
-  int64_t need = upload_bytes * 3;
   if (images_.total_bytes() + need <= config_.max_disk_bytes) return;
   enforce_quota(need);
   if (images_.total_bytes() + need <= config_.max_disk_bytes) return;

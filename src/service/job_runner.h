@@ -116,8 +116,8 @@ class JobRunner {
 
   // Runs the quota now (also after every job), leaving `headroom` bytes free under it.
   void enforce_quota(int64_t headroom = 0);
-  // Makes room for a new job with an upload of this size, or throws StorageFull.
-  void reserve_storage(int64_t upload_bytes);
+  // Makes room for a new job that will store about `bytes`, or throws StorageFull.
+  void reserve_storage(int64_t bytes);
 
  private:
   struct Live {

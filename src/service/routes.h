@@ -6,6 +6,8 @@
 #include <opencv2/core.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <mutex>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -28,6 +30,19 @@
 namespace pastiche::service {
 
 struct Context {
+  Context(const ServerConfig& config, std::shared_ptr<spdlog::logger> log, JobStore& jobs,
+          ImageStore& images, StyleCatalog& styles, JobRunner& runner, EventHub& events,
+          Metrics& metrics, Engines& engines)
+      : config(config),
+        log(std::move(log)),
+        jobs(jobs),
+        images(images),
+        styles(styles),
+        runner(runner),
+        events(events),
+        metrics(metrics),
+        engines(engines) {}
+
   const ServerConfig& config;
   std::shared_ptr<spdlog::logger> log;
   JobStore& jobs;
@@ -37,11 +52,16 @@ struct Context {
   EventHub& events;
   Metrics& metrics;
   Engines& engines;
-  std::string web_dir;  // resolved; empty when the UI is not built
+  std::string web_dir{};  // resolved; empty when the UI is not built
   std::atomic<int> stylize_in_flight{0};
   std::atomic<bool> stopping{false};
   StreamSlots stream_slots{config.max_streams_per_client, config.max_streams_per_ip};
   http::Server* http = nullptr;  // set once it is started (connection figures for /metrics)
+  // The database check behind /healthz (a real write), at most once a second however often
+  // the endpoint is polled.
+  std::mutex health_mutex;
+  std::chrono::steady_clock::time_point health_checked{};
+  std::string health_problem;
 };
 
 // An error with an HTTP status (and Retry-After for 429/503).

@@ -79,6 +79,16 @@ std::string image_format(const http::Request& req) {
   throw InputError("format: must be png or jpeg");
 }
 
+// An upper bound for what a job's output adds to the image store: the result as an
+// uncompressed-size PNG (photos compress less than one would hope), its thumbnail and preview.
+int64_t stored_result_bytes(const JobRequest& r, const cv::Size& content) {
+  int longest = r.method == "fast" ? r.fast.size : r.gatys.size;
+  double scale = static_cast<double>(longest) / std::max(content.width, content.height);
+  int64_t pixels = static_cast<int64_t>(content.width * scale + 1) *
+                   static_cast<int64_t>(content.height * scale + 1);
+  return pixels * 3 + 256 * 1024;
+}
+
 void handle_submit(Context& ctx, Call& c) {
   if (ctx.stopping) throw HttpError(503, "the server is shutting down", 5);
   if (ctx.runner.queued() >= static_cast<size_t>(ctx.runner.max_queue())) throw QueueFull();
@@ -112,7 +122,8 @@ void handle_submit(Context& ctx, Call& c) {
     }
   }
   fit_to_images(request, content.size(), style_sizes, request_limits(ctx.config));
-  ctx.runner.reserve_storage(static_cast<int64_t>(png.size()));
+  ctx.runner.reserve_storage(static_cast<int64_t>(png.size()) +
+                             stored_result_bytes(request, content.size()));
 
   JobRecord job;
   job.id = new_id();
@@ -182,7 +193,8 @@ class JobEventStream : public http::StreamSource {
   void drain(std::string& out) override {
     // Tells the client why the stream ends and when to reconnect (EventSource honours retry).
     out += "retry: 5000\n" +
-           sse_event("shutdown", R"({"reason":"the server is restarting; reconnect shortly"})");
+           sse_event("shutdown",
+                     R"({"reason":"the server is restarting; reconnect shortly","retry_ms":5000})");
   }
 
  private:

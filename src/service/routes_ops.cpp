@@ -60,8 +60,18 @@ json device_json(Context& ctx, bool details) {
   return out;
 }
 
+std::string database_problem(Context& ctx) {
+  std::lock_guard lock(ctx.health_mutex);
+  auto now = std::chrono::steady_clock::now();
+  if (now - ctx.health_checked >= std::chrono::seconds(1)) {
+    ctx.health_problem = ctx.jobs.health_check();
+    ctx.health_checked = now;
+  }
+  return ctx.health_problem;
+}
+
 void handle_healthz(Context& ctx, Call& c) {
-  std::string db_problem = ctx.jobs.health_check();
+  std::string db_problem = database_problem(ctx);
   json warnings = json::array();
   std::error_code ec;
   auto space = std::filesystem::space(ctx.config.data_dir, ec);
