@@ -38,11 +38,17 @@ int64_t parse_int(const std::string& field, const std::string& value, int64_t lo
   return v;
 }
 
+// The shortest of 10, 15 or 17 significant digits that reads back as exactly `v`: stored
+// parameters must parse to the same values (a weight of .511111111111111 must not become
+// .5111111111), and messages stay short for ordinary numbers.
 std::string format_number(double v) {
-  std::ostringstream ss;
-  ss.precision(10);
-  ss << v;
-  return ss.str();
+  for (int precision : {10, 15, 17}) {
+    std::ostringstream ss;
+    ss.precision(precision);
+    ss << v;
+    if (precision == 17 || std::strtod(ss.str().c_str(), nullptr) == v) return ss.str();
+  }
+  return {};
 }
 
 double parse_double(const std::string& field, const std::string& value, double lo, double hi,
