@@ -25,8 +25,8 @@ inline std::vector<std::string> split_segments(std::string_view s, std::string_v
   size_t pos = 0;
   while (true) {
     size_t next = s.find(sep, pos);
-    out.emplace_back(s.substr(pos, next == std::string_view::npos ? std::string_view::npos
-                                                                   : next - pos));
+    out.emplace_back(
+        s.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
     if (next == std::string_view::npos) break;
     pos = next + sep.size();
   }

@@ -7,9 +7,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 

@@ -180,8 +180,8 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(con
   m.runner = std::make_unique<JobRunner>(rc, *m.jobs, *m.images, *m.styles, m.events, m.metrics,
                                          m.engines, m.log);
 
-  m.ctx = std::make_unique<Context>(cfg, m.log, *m.jobs, *m.images, *m.styles, *m.runner,
-                                    m.events, m.metrics, m.engines);
+  m.ctx = std::make_unique<Context>(cfg, m.log, *m.jobs, *m.images, *m.styles, *m.runner, m.events,
+                                    m.metrics, m.engines);
   std::string web_dir = cfg.web_dir.empty()
                             ? first_dir({src / "web" / "dist", exe / "web" / "dist",
                                          exe / "../web/dist", exe / "../share/pastiche/web"})

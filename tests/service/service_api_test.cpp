@@ -17,16 +17,9 @@ namespace {
 constexpr const char* kAlice = "alice-client-token-0001";
 constexpr const char* kBob = "bob-client-token-000002";
 
-class ServiceTest : public ::testing::Test {
+class ServiceTest : public ServerTest {
  protected:
-  ServiceFiles files;
-  std::unique_ptr<RunningServer> server;
-  void start(const std::function<void(service::ServerConfig&)>& tweak = {}) {
-    auto config = files.config();
-    if (tweak) tweak(config);
-    server = std::make_unique<RunningServer>(config);
-  }
-  Api api(const std::string& token = kAlice) { return Api(server->port(), token); }
+  Api api(const std::string& token = kAlice) { return ServerTest::api(token); }
 };
 
 TEST_F(ServiceTest, StylesListBuiltinsWithMethodsAndThumbnails) {

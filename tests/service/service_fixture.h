@@ -154,4 +154,27 @@ inline cv::Mat test_photo(int w = 80, int h = 60) {
   return synthetic_content_image(w, h);
 }
 
+// A test with its own files and a server started (and restarted) on demand.
+class ServerTest : public ::testing::Test {
+ protected:
+  ServiceFiles files;
+  std::unique_ptr<RunningServer> server;
+  void start(const std::function<void(service::ServerConfig&)>& tweak = {}) {
+    auto config = files.config();
+    if (tweak) tweak(config);
+    server = std::make_unique<RunningServer>(config);
+  }
+  Api api(const std::string& token) { return Api(server->port(), token); }
+};
+
+// A Gatys job that runs for minutes (until cancelled): something to watch, stream or stop.
+inline std::string submit_long_gatys(Api& a) {
+  return a.submit({{"style", "stripes"},
+                   {"method", "gatys"},
+                   {"size", "64"},
+                   {"steps", "2000"},
+                   {"scales", "1"}},
+                  png_of(test_photo(64, 64)));
+}
+
 }  // namespace pastiche::testing

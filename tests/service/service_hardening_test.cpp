@@ -24,16 +24,9 @@ using namespace std::chrono_literals;
 
 constexpr const char* kToken = "hardening-client-0001";
 
-class Hardening : public ::testing::Test {
+class Hardening : public ServerTest {
  protected:
-  ServiceFiles files;
-  std::unique_ptr<RunningServer> server;
-  void start(const std::function<void(service::ServerConfig&)>& tweak = {}) {
-    auto config = files.config();
-    if (tweak) tweak(config);
-    server = std::make_unique<RunningServer>(config);
-  }
-  Api api(const std::string& token = kToken) { return Api(server->port(), token); }
+  Api api(const std::string& token = kToken) { return ServerTest::api(token); }
   std::string db_path() const { return files.data_dir + "/jobs.db"; }
 };
 
@@ -220,12 +213,7 @@ TEST_F(Hardening, CookiesOfTwoServersStartedTogetherDiffer) {
 TEST_F(Hardening, EventStreamsPerClientAreCapped) {
   start([](service::ServerConfig& c) { c.max_streams_per_client = 3; });
   auto a = api();
-  std::string id = a.submit({{"style", "stripes"},
-                             {"method", "gatys"},
-                             {"size", "64"},
-                             {"steps", "2000"},
-                             {"scales", "1"}},
-                            png_of(test_photo(64, 64)));
+  std::string id = submit_long_gatys(a);
   std::vector<std::unique_ptr<RawConnection>> streams;
   std::string request = "GET /api/jobs/" + id +
                         "/events HTTP/1.1\r\nHost: x\r\nX-Client-Token: " + kToken + "\r\n\r\n";
@@ -422,12 +410,7 @@ TEST_F(Hardening, StateChangesFromOtherOriginsAreRefused) {
 TEST_F(Hardening, ShutdownEndsEventStreamsWithAFinalEvent) {
   start();
   auto a = api();
-  std::string id = a.submit({{"style", "stripes"},
-                             {"method", "gatys"},
-                             {"size", "64"},
-                             {"steps", "2000"},
-                             {"scales", "1"}},
-                            png_of(test_photo(64, 64)));
+  std::string id = submit_long_gatys(a);
   a.wait_running(id);
   RawConnection stream(server->port());
   stream.send("GET /api/jobs/" + id + "/events HTTP/1.1\r\nHost: x\r\nX-Client-Token: " + kToken +
