@@ -8,8 +8,12 @@ RateLimiter::RateLimiter(double rate, double burst)
     : rate_(rate), burst_(std::max(1.0, burst)), last_prune_(std::chrono::steady_clock::now()) {}
 
 bool RateLimiter::allow(const std::string& key, double* retry_after) {
+  return allow(key, std::chrono::steady_clock::now(), retry_after);
+}
+
+bool RateLimiter::allow(const std::string& key, std::chrono::steady_clock::time_point now,
+                        double* retry_after) {
   if (rate_ <= 0) return true;
-  auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
   if (now - last_prune_ > std::chrono::minutes(1) && buckets_.size() > 1000) {
     // Buckets idle long enough to be full again carry no information.

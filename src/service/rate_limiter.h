@@ -13,6 +13,9 @@ class RateLimiter {
   RateLimiter(double rate_per_second, double burst);
   // Takes one token; false (and the seconds until one is available) when the bucket is empty.
   bool allow(const std::string& key, double* retry_after_seconds = nullptr);
+  // The same at a given time (tests step the clock instead of sleeping).
+  bool allow(const std::string& key, std::chrono::steady_clock::time_point now,
+             double* retry_after_seconds = nullptr);
   bool enabled() const { return rate_ > 0; }
 
  private:

@@ -1,5 +1,5 @@
-// Unit tests of the service's parts that need no HTTP: parameter parsing, stores, quota,
-// rate limiting, SSE formatting, metrics routes.
+// Unit tests of the service's parts that need no HTTP: parameter parsing, ids, rate limiting,
+// SSE formatting, metrics routes. The stores have their own tests in tests/store/.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -12,9 +12,6 @@
 #include "service/job_request.h"
 #include "service/metrics.h"
 #include "service/rate_limiter.h"
-#include "store/disk_image_store.h"
-#include "store/quota.h"
-#include "store/sqlite_job_store.h"
 
 namespace pastiche::service {
 namespace {
@@ -145,137 +142,23 @@ TEST(Ids, GeneratedAndValidated) {
   EXPECT_FALSE(secure_equals("key", "key2"));
 }
 
-JobRecord make_job(const std::string& owner, int64_t created, JobStatus status) {
-  JobRecord j;
-  j.id = new_id();
-  j.owner = owner;
-  j.method = "fast";
-  j.style = "tiny";
-  j.params = "{}";
-  j.status = status;
-  j.created_ms = created;
-  j.finished_ms = is_finished(status) ? created + 1 : 0;
-  return j;
-}
-
-TEST(SqliteJobStore, RoundTripListsAndCountsAndSurvivesReopen) {
-  TempDir dir;
-  std::string path = dir.file("jobs.db");
-  JobRecord a = make_job("alice-token-00000", 100, JobStatus::queued);
-  JobRecord b = make_job("alice-token-00000", 200, JobStatus::done);
-  JobRecord c = make_job("bob-token-0000000", 150, JobStatus::running);
-  {
-    SqliteJobStore store(path);
-    store.insert(a);
-    store.insert(b);
-    store.insert(c);
-    b.progress = R"({"iteration":3})";
-    b.width = 64;
-    b.seconds = 1.5;
-    store.update(b);
-    store.update_progress(a.id, R"({"iteration":1})");
-  }
-  SqliteJobStore store(path);
-  auto got = store.get(b.id);
-  ASSERT_TRUE(got);
-  EXPECT_EQ(got->width, 64);
-  EXPECT_DOUBLE_EQ(got->seconds, 1.5);
-  EXPECT_EQ(got->status, JobStatus::done);
-  EXPECT_EQ(store.get(a.id)->progress, R"({"iteration":1})");
-  auto alice = store.list_by_owner("alice-token-00000", 10, 0);
-  ASSERT_EQ(alice.size(), 2u);
-  EXPECT_EQ(alice[0].id, b.id);  // newest first
-  EXPECT_EQ(store.list_by_owner("alice-token-00000", 1, 1)[0].id, a.id);
-  EXPECT_EQ(store.count_by_owner("alice-token-00000"), 2);
-  EXPECT_EQ(store.count_by_owner(""), 3);
-  EXPECT_EQ(store.list_by_status(JobStatus::running).size(), 1u);
-  EXPECT_EQ(store.count_by_status()[JobStatus::queued], 1);
-  EXPECT_FALSE(store.get(new_id()));
-  EXPECT_TRUE(store.remove(a.id));
-  EXPECT_FALSE(store.remove(a.id));
-
-  StyleRecord s{new_id(), "alice-token-00000", "T", "A", "D", 5};
-  store.insert_style(s);
-  EXPECT_EQ(store.list_styles("alice-token-00000").size(), 1u);
-  EXPECT_TRUE(store.list_styles("bob-token-0000000").empty());
-  EXPECT_TRUE(store.remove_style(s.id));
-  EXPECT_FALSE(store.get_style(s.id));
-}
-
-TEST(DiskImageStore, AtomicPutsSizesAndSafeKeys) {
-  TempDir dir;
-  DiskImageStore images(dir.path() / "images");
-  images.put("jobs/abc/result.png", "12345");
-  images.put("jobs/abc/thumb.jpg", "123");
-  EXPECT_EQ(images.total_bytes(), 8);
-  images.put("jobs/abc/result.png", "1");  // replace
-  EXPECT_EQ(images.total_bytes(), 4);
-  EXPECT_EQ(*images.get("jobs/abc/result.png"), "1");
-  EXPECT_FALSE(images.get("jobs/abc/none.png"));
-  for (const char* bad :
-       {"../x", "/etc/passwd", "jobs/../../x", "jobs/.hidden", "Jobs/X", "a//b", ""}) {
-    EXPECT_THROW(images.put(bad, "x"), std::invalid_argument) << bad;
-  }
-  images.remove_prefix("jobs/abc/");
-  EXPECT_EQ(images.total_bytes(), 0);
-  EXPECT_FALSE(images.exists("jobs/abc/thumb.jpg"));
-  images.put("jobs/x/a.png", "xx");
-  DiskImageStore reopened(dir.path() / "images");
-  EXPECT_EQ(reopened.total_bytes(), 2);
-}
-
-TEST(Quota, ExpiresOldestFinishedFirstAndNeverLiveRecentOrUnfetchedJobs) {
-  TempDir dir;
-  SqliteJobStore jobs(dir.file("jobs.db"));
-  DiskImageStore images(dir.path() / "images");
-  const int64_t now = 1'000'000, keep = 1000;
-  JobRecord running = make_job("o-000000000000000", 1, JobStatus::running);
-  JobRecord old_fetched = make_job("o-000000000000000", 2, JobStatus::done);
-  old_fetched.fetched_ms = 5;
-  JobRecord old_failed = make_job("o-000000000000000", 3, JobStatus::failed);
-  JobRecord old_unfetched = make_job("o-000000000000000", 4, JobStatus::done);
-  JobRecord recent = make_job("o-000000000000000", now - 10, JobStatus::done);
-  recent.fetched_ms = now - 5;
-  for (auto* j : {&running, &old_fetched, &old_failed, &old_unfetched, &recent}) {
-    jobs.insert(*j);
-    images.put(job_prefix(j->id) + "result.png", std::string(100, 'x'));
-  }
-  std::vector<std::string> told;
-  auto expired = enforce_quota(jobs, images, 450, now, keep,
-                               [&](const JobRecord& j) { told.push_back(j.id); });
-  ASSERT_EQ(expired, std::vector<std::string>{old_fetched.id});
-  EXPECT_EQ(told, expired);
-  // Expired jobs stay in the history, without images.
-  ASSERT_TRUE(jobs.get(old_fetched.id));
-  EXPECT_EQ(jobs.get(old_fetched.id)->status, JobStatus::expired);
-  EXPECT_FALSE(images.exists(job_prefix(old_fetched.id) + "result.png"));
-
-  expired = enforce_quota(jobs, images, 10, now, keep);
-  // Only the old failed job could go: the running, the unfetched and the recent one stay.
-  EXPECT_EQ(expired, std::vector<std::string>{old_failed.id});
-  for (const auto* kept : {&running, &old_unfetched, &recent}) {
-    EXPECT_TRUE(images.exists(job_prefix(kept->id) + "result.png")) << kept->id;
-    EXPECT_FALSE(jobs.get(kept->id)->status == JobStatus::expired);
-  }
-  // Once downloaded and old enough, the unfetched one may go too.
-  jobs.mark_fetched(old_unfetched.id, now - 2000);
-  EXPECT_EQ(enforce_quota(jobs, images, 10, now, keep), std::vector<std::string>{old_unfetched.id});
-  EXPECT_TRUE(enforce_quota(jobs, images, 0, now, keep).empty());  // disabled
-}
-
 TEST(RateLimiter, BurstThenRefill) {
-  RateLimiter limiter(1000, 3);
-  EXPECT_TRUE(limiter.allow("a"));
-  EXPECT_TRUE(limiter.allow("a"));
-  EXPECT_TRUE(limiter.allow("a"));
+  using namespace std::chrono_literals;
+  RateLimiter limiter(10, 3);  // 10 a second, bursts of 3
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.allow("a", t0)) << i;
   double retry = 0;
-  bool fourth = limiter.allow("a", &retry);
-  if (!fourth) EXPECT_GT(retry, 0);
-  EXPECT_TRUE(limiter.allow("b"));  // separate bucket
-  RateLimiter slow(0.001, 1);
-  EXPECT_TRUE(slow.allow("x"));
-  EXPECT_FALSE(slow.allow("x", &retry));
-  EXPECT_GT(retry, 100);
+  EXPECT_FALSE(limiter.allow("a", t0, &retry));  // the burst is spent
+  EXPECT_NEAR(retry, 0.1, 1e-9);
+  EXPECT_TRUE(limiter.allow("b", t0));                  // another client's bucket is full
+  EXPECT_FALSE(limiter.allow("a", t0 + 50ms, &retry));  // half a token back
+  EXPECT_NEAR(retry, 0.05, 1e-9);
+  EXPECT_TRUE(limiter.allow("a", t0 + 100ms));  // one token back
+  EXPECT_FALSE(limiter.allow("a", t0 + 100ms));
+  // Refill stops at the burst size: after a long pause, 3 again and no more.
+  auto later = t0 + 10s;
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.allow("a", later)) << i;
+  EXPECT_FALSE(limiter.allow("a", later));
   RateLimiter off(0, 0);
   for (int i = 0; i < 100; ++i) EXPECT_TRUE(off.allow("x"));
 }
