@@ -5,72 +5,9 @@
 // Input layout: "<fields>\0\0<image bytes>", fields as "k=v&k=v" or a JSON object.
 // Build and run: scripts/fuzz.sh [seconds]. tests/service/fuzz_replay_test.cpp replays the corpus
 // through the same function in every test run.
-#include <cstddef>
-#include <cstdint>
-#include <cstdlib>
-#include <string>
-#include <string_view>
+#include "job_request_target.h"
 
-#include "common/error.h"
-#include "image/image_io.h"
-#include "service/job_request.h"
-
-namespace pastiche::fuzz {
-
-inline void parse_fields_and_upload(const uint8_t* data, size_t size) {
-  std::string_view input(reinterpret_cast<const char*>(data), size);
-  size_t split = input.find(std::string_view("\0\0", 2));
-  std::string text(input.substr(0, split));
-  std::string_view bytes =
-      split == std::string_view::npos ? std::string_view() : input.substr(split + 2);
-  service::RequestLimits limits;
-  try {
-    service::FormFields fields;
-    if (!text.empty() && text.front() == '{') {
-      fields = service::fields_from_json(text);
-    } else {
-      size_t pos = 0;
-      while (pos <= text.size()) {
-        size_t amp = text.find('&', pos);
-        if (amp == std::string::npos) amp = text.size();
-        std::string item = text.substr(pos, amp - pos);
-        size_t eq = item.find('=');
-        if (eq != std::string::npos) fields[item.substr(0, eq)] = item.substr(eq + 1);
-        pos = amp + 1;
-      }
-    }
-    try {
-      auto request = service::parse_job_request(fields, limits);
-      // Stored parameters must parse back.
-      auto again = service::parse_job_request(request.params_fields(), limits);
-      if (again.params() != request.params()) std::abort();
-    } catch (const InputError&) {
-    }
-    try {
-      service::parse_stylize_request(fields, limits);
-    } catch (const InputError&) {
-    }
-  } catch (const InputError&) {
-  }
-  if (!bytes.empty()) {
-    try {
-      auto header = pastiche::probe_image(bytes);
-      if (static_cast<int64_t>(header.width) * header.height <= 1'000'000) {
-        ImageLimits small;
-        small.max_pixels = 1'000'000;
-        small.max_bytes = 1 << 20;
-        pastiche::decode_image(bytes, small, "content");
-      }
-    } catch (const InputError&) {
-    }
-  }
-}
-
-}  // namespace pastiche::fuzz
-
-#ifndef PASTICHE_FUZZ_NO_MAIN
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   pastiche::fuzz::parse_fields_and_upload(data, size);
   return 0;
 }
-#endif

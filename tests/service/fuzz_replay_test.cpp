@@ -9,8 +9,7 @@
 #include <random>
 #include <sstream>
 
-#define PASTICHE_FUZZ_NO_MAIN
-#include "../../fuzz/job_request_fuzz.cpp"
+#include "../../fuzz/job_request_target.h"
 #include "../../fuzz/service_requests.h"
 #include "common/text.h"
 #include "service/service_files.h"
