@@ -118,8 +118,12 @@ TEST_F(GatysEngineTest, MultiScaleRunsEveryLevelInOrder) {
   };
   const auto result = engine().run(content_, {style_}, o, callbacks);
   ASSERT_EQ(result.schedule.size(), 3u);
-  EXPECT_EQ(widths.size(), 3u);
-  EXPECT_LT(widths[0], widths[1]);
+  // Every level ran, coarse to fine, each at the size its plan gave it.
+  ASSERT_EQ(widths.size(), 3u);
+  for (size_t i = 0; i < widths.size(); ++i) {
+    EXPECT_EQ(widths[i], result.schedule[i]) << "level " << i;
+    if (i > 0) EXPECT_LT(widths[i - 1], widths[i]);
+  }
   EXPECT_EQ(result.image.cols, 64);
 }
 

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/fixtures.h"
+#include "gatys/schedule.h"
 #include "service/events.h"
 #include "service/ids.h"
 #include "service/job_request.h"
@@ -99,8 +100,21 @@ TEST(JobRequest, EveryInvalidFieldIsNamed) {
 }
 
 TEST(JobRequest, SmallGatysSizesGetFewerLevels) {
-  auto r = parse_job_request({{"style", "a"}, {"method", "gatys"}, {"size", "64"}}, {});
-  EXPECT_LE(r.gatys.min_scale_size, 64);
+  auto levels = [](const char* size) {
+    auto r = parse_job_request({{"style", "a"}, {"method", "gatys"}, {"size", size}}, {});
+    return plan_schedule(r.gatys).size();
+  };
+  EXPECT_EQ(levels("64"), 1u);  // below the coarsest level's 160 px: one level
+  EXPECT_EQ(levels("160"), 1u);
+  EXPECT_EQ(levels("272"), 2u);  // 160 * 1.7
+  EXPECT_EQ(levels("512"), 4u);  // 160 -> 512 in steps of at most 1.7x
+  // An elongated photo raises the coarsest level (16 px on its short side): fewer levels.
+  auto r = parse_job_request({{"style", "a"}, {"method", "gatys"}, {"size", "512"}}, {});
+  fit_to_images(r, cv::Size(1000, 100), {cv::Size(64, 64)}, {});
+  EXPECT_EQ(r.gatys.min_scale_size, 160);
+  fit_to_images(r, cv::Size(1000, 50), {cv::Size(64, 64)}, {});
+  EXPECT_EQ(r.gatys.min_scale_size, 320);
+  EXPECT_EQ(plan_schedule(r.gatys).size(), 2u);
 }
 
 TEST(JobRequest, StylizeFieldNames) {
