@@ -86,11 +86,18 @@ async def stream(client, job, k, stop, counters):
         writer.close()
         return
     counters["streams"] += 1
+    last = head
     while not stop.is_set():
         try:
-            if not await asyncio.wait_for(reader.read(4096), timeout=1.0):
+            chunk = await asyncio.wait_for(reader.read(4096), timeout=1.0)
+            if not chunk:
                 counters["stream_ended"] += 1
+                # The job finished: its final event ends the stream, as it should.
+                events = [l for l in last.split(b"\n") if l.startswith(b"event: ")]
+                final = events[-1][7:].decode() if events else "?"
+                counters[f"ended_after_{final}"] = counters.get(f"ended_after_{final}", 0) + 1
                 break
+            last = chunk
         except asyncio.TimeoutError:
             pass
     writer.close()
