@@ -5,7 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include "common/runtime.h"
-#include "gatys/losses.h"
+#include "perceptual/losses.h"
 #include "vgg/vgg.h"
 
 namespace {

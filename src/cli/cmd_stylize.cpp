@@ -12,6 +12,7 @@
 #include "gatys/gatys_engine.h"
 #include "gatys/schedule.h"
 #include "image/image_io.h"
+#include "perceptual/layers.h"
 
 namespace pastiche::cli {
 namespace {
@@ -70,9 +71,7 @@ void run_gatys(StylizeArgs& args) {
   for (const auto& path : args.styles) styles.push_back(load_image(path));
   const auto device = select_device(args.device);
   GatysEngine engine(Vgg(resolve_vgg_path(args.vgg), o.pool), device);
-  const auto layers = engine.choose_layers(o);
-  engine.vgg()->check_layers(layers.style);
-  engine.vgg()->check_layers(layers.content);
+  const auto layers = choose_layers(engine.vgg(), o.style_layers, o.content_layers);
   if (!layers.note.empty() && !args.quiet) std::cerr << "note: " << layers.note << "\n";
 
   ProgressBar bar("stylize", !args.quiet);

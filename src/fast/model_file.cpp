@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "common/error.h"
-#include "vgg/safetensors.h"
+#include "common/safetensors.h"
 
 namespace pastiche {
 

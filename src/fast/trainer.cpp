@@ -16,10 +16,10 @@
 #include "common/error.h"
 #include "common/runtime.h"
 #include "fast/model_file.h"
-#include "gatys/gatys_engine.h"
-#include "gatys/losses.h"
 #include "image/image_io.h"
 #include "image/tensor_convert.h"
+#include "perceptual/layers.h"
+#include "perceptual/losses.h"
 #include "vgg/vgg.h"
 
 namespace pastiche {
@@ -156,15 +156,10 @@ struct TrainStepper::State {
     vgg->eval();
     for (auto& p : vgg->parameters()) p.set_requires_grad(false);
 
-    GatysOptions layer_request;
-    layer_request.style_layers = options.style_layers;
-    layer_request.content_layers = options.content_layers;
-    const auto choice = GatysEngine(vgg, device).choose_layers(layer_request);
+    const auto choice = choose_layers(vgg, options.style_layers, options.content_layers);
     style_layers = choice.style;
     content_layers = choice.content;
     note = choice.note;
-    vgg->check_layers(style_layers);
-    vgg->check_layers(content_layers);
     style_layer_weights = options.style_layer_weights;
     if (!style_layer_weights.empty() && style_layer_weights.size() != style_layers.size())
       throw InputError("style-layer-weights needs one weight per style layer (" +
@@ -218,19 +213,16 @@ struct TrainStepper::State {
     optimizer->zero_grad();
     const auto y = net->forward(x, net->style_vector(style_index).to(device)).to(torch::kFloat);
     const auto features = vgg->forward(y, all_layers, format.dtype);
-    const auto lc =
-        content_loss(features, content_targets, content_layers) * options.content_weight;
-    const auto ls = style_loss(features, style_grams[static_cast<size_t>(style_index)],
-                               style_layers, style_layer_weights) *
-                    options.style_weight;
-    const auto ltv = tv_loss(y) * options.tv_weight;
-    const auto total = lc + ls + ltv;
-    total.backward();
+    const auto loss = perceptual_loss(
+        features, y, content_targets, style_grams[static_cast<size_t>(style_index)],
+        {style_layers, content_layers, ""},
+        {options.content_weight, options.style_weight, options.tv_weight, style_layer_weights});
+    loss.total.backward();
     optimizer->step();
     Losses out;
-    out.content = lc.item<double>();
-    out.style = ls.item<double>();
-    out.tv = ltv.item<double>();
+    out.content = loss.content.item<double>();
+    out.style = loss.style.item<double>();
+    out.tv = loss.tv.item<double>();
     out.total = out.content + out.style + out.tv;
     if (!std::isfinite(out.total))
       throw std::runtime_error("training diverged (loss is not finite); lower --lr");
@@ -369,7 +361,7 @@ FastModelMeta describe(const TrainStepper::State& s, const TrainOptions& o) {
                {"content_weight", o.content_weight},
                {"style_weight", o.style_weight},
                {"tv_weight", o.tv_weight},
-               {"losses", "relative (gatys/losses.h)"},
+               {"losses", "relative (perceptual/losses.h)"},
                {"vgg", fs::path(s.vgg->info().path).filename().string()}};
   meta.training = {{"size", o.size},      {"style_size", o.style_size > 0 ? o.style_size : o.size},
                    {"batch", o.batch},    {"learning_rate", o.learning_rate},

@@ -1,9 +1,9 @@
 // Training a transform network with the perceptual losses (Johnson, Alahi & Fei-Fei 2016):
 // for a batch of photos x, y = net(x, style) is compared with the photos in VGG feature space
 // (content loss) and with the painting's Gram matrices (style loss), plus total variation.
-// The losses are the core engine's relative, scale-free losses (gatys/losses.h), and the default
-// layers are the core engine's choice for the available VGG weights. Several styles train one
-// conditional-instance-norm network (Dumoulin et al. 2017), cycling through the styles.
+// The losses are the core engine's relative, scale-free losses (perceptual/losses.h), and the
+// default layers are the core engine's choice for the available VGG weights. Several styles train
+// one conditional-instance-norm network (Dumoulin et al. 2017), cycling through the styles.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/runtime.h"
 #include "fast/transformer_net.h"
-#include "gatys/gatys_options.h"
 
 namespace pastiche {
 
@@ -36,9 +36,9 @@ struct TrainOptions {
   double learning_rate = 1e-3;  // Adam
   int iterations = 0;           // optimiser steps; 0 = from epochs, or 2000 if both are 0
   double epochs = 0;            // passes over the dataset (alternative to iterations)
-  // Relative losses (see gatys/losses.h). The defaults are what three of the four default models
-  // ended with (models/README.md; udnie 50): a lower style weight or a higher TV weight left them
-  // 1.5-2.7x further from the painting's Gram matrices than the Gatys engine, and blurrier.
+  // Relative losses (see perceptual/losses.h). The defaults are what three of the four default
+  // models ended with (models/README.md; udnie 50): a lower style weight or a higher TV weight left
+  // them 1.5-2.7x further from the painting's Gram matrices than the Gatys engine, and blurrier.
   double content_weight = 1.0;
   double style_weight = 35.0;
   double tv_weight = 2.0;

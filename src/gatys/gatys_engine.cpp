@@ -6,11 +6,11 @@
 
 #include "common/error.h"
 #include "common/runtime.h"
-#include "gatys/losses.h"
 #include "gatys/schedule.h"
 #include "image/image_io.h"
 #include "image/postprocess.h"
 #include "image/tensor_convert.h"
+#include "perceptual/losses.h"
 
 namespace pastiche {
 
@@ -18,21 +18,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using FeatureMap = std::map<std::string, torch::Tensor>;
-
-const std::vector<std::string> kClassicStyle = {"relu1_1", "relu2_1", "relu3_1", "relu4_1",
-                                                "relu5_1"};
-const std::vector<std::string> kClassicContent = {"relu4_2"};
-
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
-
-bool all_available(const Vgg& vgg, const std::vector<std::string>& names) {
-  return std::all_of(names.begin(), names.end(),
-                     [&](const std::string& n) { return vgg->has_layer(n); });
-}
 
 std::vector<std::string> union_of(const std::vector<std::string>& a,
                                   const std::vector<std::string>& b) {
@@ -59,50 +44,6 @@ GatysEngine::GatysEngine(Vgg vgg, torch::Device device) : vgg_(std::move(vgg)), 
   vgg_->eval();
 }
 
-GatysEngine::LayerChoice GatysEngine::choose_layers(const GatysOptions& options) const {
-  LayerChoice choice;
-  choice.style = options.style_layers;
-  choice.content = options.content_layers;
-  const auto& available = vgg_->info().available;
-  std::vector<std::string> relus;
-  for (const auto& name : available)
-    if (name.rfind("relu", 0) == 0) relus.push_back(name);
-  if (relus.empty()) throw InputError("the VGG weights provide no usable layer");
-
-  std::vector<std::string> fell_back;
-  if (choice.style.empty()) {
-    if (all_available(vgg_, kClassicStyle)) {
-      choice.style = kClassicStyle;
-    } else {
-      // The first ReLU of every available block, as in the classic set. (Adding the deepest
-      // layer, e.g. relu3_4, measured worse at 512 px: content 0.58 vs 0.55 for the same style
-      // distance and time; bench/RESULTS.md.)
-      for (const auto& name : relus)
-        if (name.size() > 2 && name.substr(name.size() - 2) == "_1") choice.style.push_back(name);
-      fell_back.push_back("style " + join(choice.style));
-    }
-  }
-  if (choice.content.empty()) {
-    if (all_available(vgg_, kClassicContent)) {
-      choice.content = kClassicContent;
-    } else {
-      // The second ReLU of the deepest block keeps structure without pinning exact pixels.
-      const auto& deepest = relus.back();
-      const auto block = deepest.substr(0, deepest.find('_'));
-      const auto second = block + "_2";
-      choice.content = {vgg_->has_layer(second) ? second : deepest};
-      fell_back.push_back("content " + join(choice.content));
-    }
-  }
-  if (!fell_back.empty()) {
-    choice.note = "the classic layers (style " + join(kClassicStyle) + ", content " +
-                  join(kClassicContent) + ") are not all in " +
-                  std::filesystem::path(vgg_->info().path).filename().string() + "; using " +
-                  join(fell_back);
-  }
-  return choice;
-}
-
 GatysResult GatysEngine::run(const cv::Mat& content, const std::vector<cv::Mat>& styles,
                              const GatysOptions& options, const GatysCallbacks& callbacks) {
   options.validate();
@@ -114,10 +55,10 @@ GatysResult GatysEngine::run(const cv::Mat& content, const std::vector<cv::Mat>&
                      std::to_string(options.style_blend.size()) + " weights)");
 
   const auto start = Clock::now();
-  const auto layers = choose_layers(options);
-  vgg_->check_layers(layers.style);
-  vgg_->check_layers(layers.content);
+  const auto layers = choose_layers(vgg_, options.style_layers, options.content_layers);
   const auto all_layers = union_of(layers.style, layers.content);
+  const PerceptualWeights weights{options.content_weight, options.style_weight, options.tv_weight,
+                                  options.style_layer_weights};
   const auto plan = plan_schedule(options);
 
   GatysResult result;
@@ -220,17 +161,12 @@ GatysResult GatysEngine::run(const cv::Mat& content, const std::vector<cv::Mat>&
       if (image.grad().defined()) image.mutable_grad().zero_();
       const auto features =
           vgg_->forward(to_network_layout(image, channels_last), all_layers, compute);
-      const auto c =
-          content_loss(features, targets.content_features, layers.content) * options.content_weight;
-      const auto s =
-          style_loss(features, targets.style_grams, layers.style, options.style_layer_weights) *
-          options.style_weight;
-      const auto t = tv_loss(image) * options.tv_weight;
-      auto total = c + s + t;
-      total.backward();
-      last_content = c.item<double>();
-      last_style = s.item<double>();
-      last_tv = t.item<double>();
+      const auto loss = perceptual_loss(features, image, targets.content_features,
+                                        targets.style_grams, layers, weights);
+      loss.total.backward();
+      last_content = loss.content.item<double>();
+      last_style = loss.style.item<double>();
+      last_tv = loss.tv.item<double>();
       ++evaluations;
       ++result.iterations;
 
@@ -255,7 +191,7 @@ GatysResult GatysEngine::run(const cv::Mat& content, const std::vector<cv::Mat>&
           result.iterations % options.preview_every == 0) {
         callbacks.on_preview(tensor_to_image(image.detach()), result.iterations);
       }
-      return total;
+      return loss.total;
     };
 
     if (options.optimizer == Optimizer::lbfgs) {

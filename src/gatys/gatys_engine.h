@@ -51,14 +51,6 @@ class GatysEngine {
   GatysResult run(const cv::Mat& content, const std::vector<cv::Mat>& styles,
                   const GatysOptions& options, const GatysCallbacks& callbacks = {});
 
-  // The layers run() would use for these options with the loaded weights, plus a note when the
-  // classic layers are unavailable and shallower ones were chosen.
-  struct LayerChoice {
-    std::vector<std::string> style, content;
-    std::string note;
-  };
-  LayerChoice choose_layers(const GatysOptions& options) const;
-
   const Vgg& vgg() const { return vgg_; }
 
  private:

@@ -12,11 +12,12 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
-#include <set>
 #include <stdexcept>
 #include <thread>
 
+#include "http/connection_table.h"
 #include "http/handler_pool.h"
+#include "http/stream_registry.h"
 
 namespace pastiche::http {
 
@@ -27,28 +28,6 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
-
-// One TCP connection, as the deadline sweeper sees it.
-struct Connection {
-  enum class Phase { head, body, busy, stream };
-  int fd = -1;
-  Phase phase = Phase::head;
-  Clock::time_point since = Clock::now();
-  int served = 0;  // requests completed on this connection
-  bool cut = false;
-};
-
-// An event stream's link between its source and its (possibly suspended) connection.
-struct StreamLink {
-  std::mutex mutex;
-  MHD_Connection* connection = nullptr;
-  std::shared_ptr<StreamSource> source;
-  std::string pending;
-  bool suspended = false;
-  bool ended = false;    // the source said so, or the server drained it
-  bool drained = false;  // drain() message appended
-  bool closed = false;   // the connection is gone; never resume it
-};
 
 std::string address_of(const sockaddr* sa) {
   char buf[INET6_ADDRSTRLEN] = {0};
@@ -88,7 +67,7 @@ struct RequestState {
   bool too_large = false;
   bool bad_form = false;
   int64_t received = 0;
-  Connection* conn = nullptr;
+  ConnectionTable::Entry* conn = nullptr;
   std::multimap<std::string, FilePart>::iterator part;  // the multipart part being filled
   std::multimap<std::string, std::string>::iterator param;
   bool have_part = false, have_param = false;
@@ -114,10 +93,9 @@ struct Server::Impl {
   std::atomic<bool> draining{false};
   std::atomic<bool> stopped{false};
 
-  mutable std::mutex conn_mutex;
-  std::set<Connection*> connections;
-  std::set<std::shared_ptr<StreamLink>> streams;
-  std::atomic<int64_t> cut_slow{0}, reclaimed_idle{0}, refused_busy{0};
+  ConnectionTable connections;
+  StreamRegistry streams;
+  std::atomic<int64_t> refused_busy{0};
 
   std::thread sweeper;
   std::mutex sweeper_mutex;
@@ -165,44 +143,20 @@ struct Server::Impl {
                             MHD_ConnectionNotificationCode code) {
     auto* self = static_cast<Impl*>(cls);
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-      auto* c = new Connection();
       const MHD_ConnectionInfo* info =
           MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-      c->fd = info ? info->connect_fd : -1;
-      std::lock_guard lock(self->conn_mutex);
-      self->connections.insert(c);
-      *socket_context = c;
+      *socket_context = self->connections.open(info ? info->connect_fd : -1);
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-      // Called before the socket is closed: removing it under the lock means the sweeper never
-      // shuts down a descriptor number that has been reused.
-      auto* c = static_cast<Connection*>(*socket_context);
-      if (!c) return;
-      {
-        std::lock_guard lock(self->conn_mutex);
-        self->connections.erase(c);
-      }
-      delete c;
+      // Called before the socket is closed.
+      self->connections.close(static_cast<ConnectionTable::Entry*>(*socket_context));
       *socket_context = nullptr;
     }
   }
 
-  void set_phase(Connection* c, Connection::Phase phase) {
-    if (!c) return;
-    std::lock_guard lock(conn_mutex);
-    c->phase = phase;
-    c->since = Clock::now();
-  }
-
-  static void on_completed(void* cls, MHD_Connection* connection, void** con_cls,
-                           MHD_RequestTerminationCode) {
+  static void on_completed(void* cls, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
     auto* self = static_cast<Impl*>(cls);
     auto* rs = static_cast<RequestState*>(*con_cls);
-    if (rs && rs->conn) {
-      std::lock_guard lock(self->conn_mutex);
-      rs->conn->phase = Connection::Phase::head;
-      rs->conn->since = Clock::now();
-      rs->conn->served += 1;
-    }
+    if (rs) self->connections.request_done(rs->conn);
     delete rs;
     *con_cls = nullptr;
   }
@@ -247,22 +201,11 @@ struct Server::Impl {
     Response& res = rs.res;
     MHD_Response* response = nullptr;
     if (res.stream) {
-      auto link = std::make_shared<StreamLink>();
-      link->connection = connection;
-      link->source = res.stream;
-      {
-        std::lock_guard lock(conn_mutex);
-        streams.insert(link);
-      }
-      std::weak_ptr<StreamLink> weak = link;
-      link->source->attach([weak] {
-        if (auto l = weak.lock()) wake(*l);
-      });
-      set_phase(rs.conn, Connection::Phase::stream);
-      auto* holder = new std::shared_ptr<StreamLink>(link);
-      response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, &read_stream,
-                                                   holder, &free_stream);
-      if (!response) delete holder;
+      connections.set_phase(rs.conn, ConnectionTable::Phase::stream);
+      void* closure = streams.open(connection, res.stream);
+      response = MHD_create_response_from_callback(
+          MHD_SIZE_UNKNOWN, 16 * 1024, &StreamRegistry::read, closure, &StreamRegistry::release);
+      if (!response) StreamRegistry::release(closure);
     } else {
       response =
           MHD_create_response_from_buffer(res.body.size(), res.body.data(), MHD_RESPMEM_PERSISTENT);
@@ -274,70 +217,6 @@ struct Server::Impl {
     MHD_Result ok = MHD_queue_response(connection, static_cast<unsigned>(res.status), response);
     MHD_destroy_response(response);
     return ok;
-  }
-
-  static void wake(StreamLink& link) {
-    std::lock_guard lock(link.mutex);
-    if (link.suspended && !link.closed) {
-      link.suspended = false;
-      MHD_resume_connection(link.connection);
-    }
-  }
-
-  static ssize_t read_stream(void* cls, uint64_t, char* buf, size_t max) {
-    auto& link = **static_cast<std::shared_ptr<StreamLink>*>(cls);
-    std::lock_guard lock(link.mutex);
-    if (link.pending.empty() && !link.ended) {
-      try {
-        if (!link.source->pull(link.pending)) link.ended = true;
-      } catch (...) {
-        link.ended = true;
-      }
-    }
-    if (!link.pending.empty()) {
-      size_t n = std::min(max, link.pending.size());
-      std::memcpy(buf, link.pending.data(), n);
-      link.pending.erase(0, n);
-      return static_cast<ssize_t>(n);
-    }
-    if (link.ended) return MHD_CONTENT_READER_END_OF_STREAM;
-    // Nothing to send: park the connection (no thread, no polling) until wake().
-    link.suspended = true;
-    MHD_suspend_connection(link.connection);
-    return 0;
-  }
-
-  static void free_stream(void* cls) {
-    auto* holder = static_cast<std::shared_ptr<StreamLink>*>(cls);
-    {
-      std::lock_guard lock((*holder)->mutex);
-      (*holder)->closed = true;
-    }
-    delete holder;
-  }
-
-  void end_streams() {
-    std::set<std::shared_ptr<StreamLink>> all;
-    {
-      std::lock_guard lock(conn_mutex);
-      all = streams;
-    }
-    for (const auto& link : all) {
-      std::lock_guard lock(link->mutex);
-      if (link->closed) continue;
-      if (!link->drained && !link->ended) {
-        try {
-          link->source->drain(link->pending);
-        } catch (...) {
-        }
-        link->drained = true;
-        link->ended = true;
-      }
-      if (link->suspended) {
-        link->suspended = false;
-        MHD_resume_connection(link->connection);
-      }
-    }
   }
 
   static MHD_Result on_request(void* cls, MHD_Connection* connection, const char* url,
@@ -364,8 +243,8 @@ struct Server::Impl {
                    RequestState& rs) {
     const MHD_ConnectionInfo* info =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    rs.conn = info ? static_cast<Connection*>(info->socket_context) : nullptr;
-    set_phase(rs.conn, Connection::Phase::body);
+    rs.conn = info ? static_cast<ConnectionTable::Entry*>(info->socket_context) : nullptr;
+    connections.set_phase(rs.conn, ConnectionTable::Phase::body);
     Request& req = rs.req;
     req.method = method ? method : "";
     req.path = url ? url : "";
@@ -426,7 +305,7 @@ struct Server::Impl {
 
   MHD_Result dispatch(MHD_Connection* connection, RequestState& rs) {
     rs.dispatched = true;
-    set_phase(rs.conn, Connection::Phase::busy);
+    connections.set_phase(rs.conn, ConnectionTable::Phase::busy);
     if (rs.too_large || rs.bad_form) {
       rs.res.status = rs.too_large ? 413 : 400;
       rs.res.set_content(rs.too_large ? R"({"error":"the request is too large"})"
@@ -463,68 +342,19 @@ struct Server::Impl {
   // ---- deadlines ----
 
   void sweep() {
+    Deadlines deadlines{options.header_timeout_s, options.body_timeout_s, options.keep_alive_idle_s,
+                        options.pressure_fraction, options.max_connections};
     auto last_wake = Clock::now();
     std::unique_lock lock(sweeper_mutex);
     while (!sweeper_stop) {
       sweeper_cv.wait_for(lock, std::chrono::milliseconds(100));
       if (sweeper_stop) break;
-      cut_late_connections();
+      connections.cut_late(deadlines);
       if (seconds_since(last_wake) >= options.stream_wake_s) {
         last_wake = Clock::now();
-        wake_all_streams();
+        streams.wake_all();
       }
     }
-  }
-
-  void cut_late_connections() {
-    std::lock_guard lock(conn_mutex);
-    bool pressure = static_cast<double>(connections.size()) >
-                    options.pressure_fraction * options.max_connections;
-    double head_limit =
-        pressure ? std::min(2.0, options.header_timeout_s) : options.header_timeout_s;
-    double keep_alive = pressure ? 0.5 : options.keep_alive_idle_s;
-    for (Connection* c : connections) {
-      if (c->cut || c->fd < 0) continue;
-      double age = seconds_since(c->since);
-      bool late = false;
-      bool idle_reclaim = false;
-      if (c->phase == Connection::Phase::head) {
-        // A kept-alive connection between requests: reclaimed after a short idle time.
-        idle_reclaim = c->served > 0 && age > keep_alive;
-        late = idle_reclaim || age > head_limit;
-      } else if (c->phase == Connection::Phase::body) {
-        late = age > options.body_timeout_s;
-      }
-      if (!late) continue;
-      c->cut = true;
-      ::shutdown(c->fd, SHUT_RDWR);  // the event loop sees the end and closes it
-      if (!idle_reclaim) {
-        cut_slow++;
-      } else if (pressure) {
-        reclaimed_idle++;
-      }
-    }
-  }
-
-  void wake_all_streams() {
-    std::set<std::shared_ptr<StreamLink>> all;
-    {
-      std::lock_guard lock(conn_mutex);
-      for (auto it = streams.begin(); it != streams.end();) {
-        bool closed;
-        {
-          std::lock_guard l((*it)->mutex);
-          closed = (*it)->closed;
-        }
-        if (closed) {
-          it = streams.erase(it);
-        } else {
-          all.insert(*it);
-          ++it;
-        }
-      }
-    }
-    for (const auto& link : all) wake(*link);
   }
 };
 
@@ -634,7 +464,7 @@ int Server::port() const {
 void Server::drain() {
   auto& m = *impl_;
   m.draining = true;
-  if (m.daemon) m.end_streams();
+  if (m.daemon) m.streams.drain_all();
 }
 
 bool Server::draining() const {
@@ -647,20 +477,11 @@ void Server::stop() {
   drain();
   if (!m.daemon) return;
   // Give ended streams a moment to send their last message before connections close.
-  for (int i = 0; i < 50; ++i) {
-    {
-      std::lock_guard lock(m.conn_mutex);
-      bool open = false;
-      for (const auto& link : m.streams) {
-        std::lock_guard l(link->mutex);
-        open = open || !link->closed;
-      }
-      if (!open) break;
-    }
+  for (int i = 0; i < 50 && m.streams.open_count() > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  m.end_streams();  // any stream that started meanwhile
-  m.pool->stop();   // handlers in flight finish and resume their connections
+  m.streams.drain_all();  // any stream that started meanwhile
+  m.pool->stop();         // handlers in flight finish and resume their connections
   {
     std::lock_guard lock(m.sweeper_mutex);
     m.sweeper_stop = true;
@@ -674,17 +495,11 @@ void Server::stop() {
 ServerStats Server::stats() const {
   auto& m = *impl_;
   ServerStats s;
-  {
-    std::lock_guard lock(m.conn_mutex);
-    s.connections = static_cast<int64_t>(m.connections.size());
-    for (const auto& link : m.streams) {
-      std::lock_guard l(link->mutex);
-      s.streams += link->closed ? 0 : 1;
-    }
-  }
+  s.connections = m.connections.open_count();
+  s.streams = m.streams.open_count();
   s.waiting_requests = m.pool ? static_cast<int64_t>(m.pool->waiting()) : 0;
-  s.cut_slow = m.cut_slow;
-  s.reclaimed_idle = m.reclaimed_idle;
+  s.cut_slow = m.connections.cut_slow();
+  s.reclaimed_idle = m.connections.reclaimed_idle();
   s.refused_busy = m.refused_busy;
   return s;
 }

@@ -111,6 +111,4 @@ void register_job_routes(http::Router& http, Context& ctx);
 void register_ops_routes(http::Router& http, Context& ctx);
 void register_static_routes(http::Router& http, Context& ctx);  // last: catch-all GET
 
-const std::string& openapi_document();  // docs/openapi.json, embedded
-
 }  // namespace pastiche::service

@@ -3,6 +3,7 @@
 
 #include "common/runtime.h"
 #include "service/job_request.h"
+#include "service/openapi.h"
 #include "service/routes.h"
 
 namespace pastiche::service {

@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "common/error.h"
-#include "vgg/safetensors.h"
+#include "common/safetensors.h"
 
 namespace pastiche {
 

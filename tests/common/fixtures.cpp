@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "vgg/safetensors.h"
+#include "common/safetensors.h"
 
 namespace pastiche::testing {
 

@@ -12,7 +12,7 @@
 #include "fast/tiled.h"
 #include "fast_test_util.h"
 #include "image/image_io.h"
-#include "vgg/safetensors.h"
+#include "common/safetensors.h"
 
 namespace pastiche {
 namespace {

@@ -8,7 +8,7 @@
 #include "common/error.h"
 #include "common/fixtures.h"
 #include "fast_test_util.h"
-#include "vgg/safetensors.h"
+#include "common/safetensors.h"
 
 namespace pastiche {
 namespace {

@@ -36,15 +36,6 @@ class GatysEngineTest : public ::testing::Test {
 };
 TempDir* GatysEngineTest::dir_ = nullptr;
 
-TEST_F(GatysEngineTest, FallsBackToTheAvailableBlocksAndSaysSo) {
-  // Blocks 1-2 only: the first ReLU of each block for style, the deepest block's second for
-  // content.
-  auto choice = engine().choose_layers(GatysOptions{});
-  EXPECT_EQ(choice.style, (std::vector<std::string>{"relu1_1", "relu2_1"}));
-  EXPECT_EQ(choice.content, (std::vector<std::string>{"relu2_2"}));
-  EXPECT_NE(choice.note.find("relu4_2"), std::string::npos);
-}
-
 TEST_F(GatysEngineTest, UnavailableLayerIsAClearError) {
   auto o = small_options();
   o.style_layers = {"relu1_1", "relu4_1"};

@@ -278,11 +278,12 @@ TEST(HttpServer, BusyHandlersAnswer503InsteadOfQueueingWithoutEnd) {
   running.send("GET /block HTTP/1.1\r\nHost: x\r\n\r\n");
   started.get_future().wait();
   waiting.send("GET /block HTTP/1.1\r\nHost: x\r\n\r\n");
-  // The one waiting slot may take a moment to fill: retry until a request is refused.
-  std::string refused;
-  for (int i = 0; i < 50 && refused.rfind("HTTP/1.1 503", 0) != 0; ++i) {
-    refused = raw_get(port, "/ping", "127.0.0.1", 500ms);
+  // Until the server has read it, the one waiting slot is still free.
+  for (int i = 0; i < 500 && server->stats().waiting_requests < 1; ++i) {
+    std::this_thread::sleep_for(10ms);  // polling interval
   }
+  ASSERT_EQ(server->stats().waiting_requests, 1);
+  std::string refused = raw_get(port, "/ping");
   EXPECT_EQ(refused.rfind("HTTP/1.1 503", 0), 0u) << refused.substr(0, 80);
   EXPECT_NE(refused.find("Retry-After"), std::string::npos);
   release.set_value();

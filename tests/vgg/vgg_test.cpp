@@ -5,7 +5,7 @@
 
 #include "common/error.h"
 #include "common/fixtures.h"
-#include "vgg/safetensors.h"
+#include "common/safetensors.h"
 
 namespace pastiche {
 namespace {

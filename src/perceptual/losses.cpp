@@ -1,4 +1,4 @@
-#include "gatys/losses.h"
+#include "perceptual/losses.h"
 
 #include "common/error.h"
 
@@ -107,6 +107,19 @@ torch::Tensor tv_loss(const torch::Tensor& image) {
   const auto dy = image.index({Slice(), Slice(), Slice(1, torch::indexing::None), Slice()}) -
                   image.index({Slice(), Slice(), Slice(torch::indexing::None, -1), Slice()});
   return dx.pow(2).mean() + dy.pow(2).mean();
+}
+
+PerceptualLoss perceptual_loss(const std::map<std::string, torch::Tensor>& features,
+                               const torch::Tensor& image,
+                               const std::map<std::string, torch::Tensor>& content_targets,
+                               const std::map<std::string, torch::Tensor>& style_grams,
+                               const LayerChoice& layers, const PerceptualWeights& weights) {
+  PerceptualLoss out;
+  out.content = content_loss(features, content_targets, layers.content) * weights.content;
+  out.style = style_loss(features, style_grams, layers.style, weights.style_layers) * weights.style;
+  out.tv = tv_loss(image) * weights.tv;
+  out.total = out.content + out.style + out.tv;
+  return out;
 }
 
 }  // namespace pastiche

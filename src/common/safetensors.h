@@ -9,8 +9,8 @@
 namespace pastiche {
 
 struct SafeTensors {
-  std::map<std::string, torch::Tensor> tensors;    // CPU tensors, dtype as stored
-  std::map<std::string, std::string> metadata;     // "__metadata__" (string values only)
+  std::map<std::string, torch::Tensor> tensors;  // CPU tensors, dtype as stored
+  std::map<std::string, std::string> metadata;   // "__metadata__" (string values only)
 };
 
 // Reads all tensors (F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL). Validates the header

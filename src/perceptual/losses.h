@@ -1,11 +1,13 @@
-// The perceptual losses of Gatys, Ecker & Bethge (2015), as plain functions.
-// Shared by the optimisation engine and by fast-network training.
+// The perceptual losses of Gatys, Ecker & Bethge (2015), as plain functions, and their weighted
+// sum: what the optimisation engine minimises and what fast networks are trained on.
 #pragma once
 #include <torch/torch.h>
 
 #include <map>
 #include <string>
 #include <vector>
+
+#include "perceptual/layers.h"
 
 namespace pastiche {
 
@@ -39,5 +41,24 @@ torch::Tensor style_loss(const std::map<std::string, torch::Tensor>& features,
 
 // Total variation: mean squared difference of neighbouring pixels (anisotropic, both axes).
 torch::Tensor tv_loss(const torch::Tensor& image);
+
+struct PerceptualWeights {
+  double content = 1, style = 1, tv = 0;
+  std::vector<double> style_layers;  // one per style layer; empty = equal
+};
+
+// The weighted terms and their sum (a scalar to call backward() on).
+struct PerceptualLoss {
+  torch::Tensor content, style, tv, total;
+};
+
+// `features`: the loss network's activations of `image` at layers.style and layers.content;
+// `content_targets`: the photo's activations at layers.content; `style_grams`: the painting's
+// Gram matrices at layers.style.
+PerceptualLoss perceptual_loss(const std::map<std::string, torch::Tensor>& features,
+                               const torch::Tensor& image,
+                               const std::map<std::string, torch::Tensor>& content_targets,
+                               const std::map<std::string, torch::Tensor>& style_grams,
+                               const LayerChoice& layers, const PerceptualWeights& weights);
 
 }  // namespace pastiche

@@ -1,4 +1,4 @@
-#include "vgg/safetensors.h"
+#include "common/safetensors.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>

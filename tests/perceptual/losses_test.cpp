@@ -1,4 +1,4 @@
-#include "gatys/losses.h"
+#include "perceptual/losses.h"
 
 #include <gtest/gtest.h>
 

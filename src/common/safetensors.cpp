@@ -1,4 +1,4 @@
-#include "vgg/safetensors.h"
+#include "common/safetensors.h"
 
 #include <unistd.h>
 
