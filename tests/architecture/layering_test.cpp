@@ -55,8 +55,8 @@ TEST(Layering, EverySourceIncludesOnlyItsOwnAndLowerLayers) {
       const std::string used = m[1];
       if (used == layer || !allowed().count(used)) continue;  // own layer, or not a layer
       EXPECT_TRUE(rules->second.count(used))
-          << entry.path().string() << ":" << number << ": " << layer << " may not include "
-          << used << "/ (" << line << ")";
+          << entry.path().string() << ":" << number << ": " << layer << " may not include " << used
+          << "/ (" << line << ")";
     }
     ++checked;
   }
