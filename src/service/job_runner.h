@@ -20,13 +20,14 @@
 #include <thread>
 #include <vector>
 
-#include "fast/fast_stylizer.h"
-#include "gatys/gatys_engine.h"
+#include "service/engines.h"
 #include "service/events.h"
 #include "service/job_request.h"
+#include "service/job_view.h"
 #include "service/metrics.h"
 #include "service/style_catalog.h"
 #include "store/image_store.h"
+#include "store/job_files.h"
 #include "store/job_store.h"
 
 namespace pastiche::service {
@@ -54,39 +55,6 @@ struct QueueFull : std::runtime_error {
 // Thrown by reserve_storage() when the disk quota cannot fit another job (HTTP 507).
 struct StorageFull : std::runtime_error {
   using std::runtime_error::runtime_error;
-};
-
-// Fast models loaded once and reused: a stylizer is checked out for one stylize() at a time.
-class StylizerPool {
- public:
-  explicit StylizerPool(torch::Device device) : device_(device) {}
-  struct Lease {
-    Lease(StylizerPool* pool, std::string path, std::unique_ptr<FastStylizer> s)
-        : pool_(pool), path_(std::move(path)), stylizer_(std::move(s)) {}
-    Lease(Lease&&) = default;
-    ~Lease();
-    FastStylizer& operator*() { return *stylizer_; }
-    FastStylizer* operator->() { return stylizer_.get(); }
-
-   private:
-    StylizerPool* pool_;
-    std::string path_;
-    std::unique_ptr<FastStylizer> stylizer_;
-  };
-  Lease acquire(const std::string& model_path);
-
- private:
-  torch::Device device_;
-  std::mutex mutex_;
-  std::map<std::string, std::vector<std::unique_ptr<FastStylizer>>> idle_;
-};
-
-// Loaded engines shared by the workers.
-struct Engines {
-  torch::Device device = torch::kCPU;
-  Vgg vgg{nullptr};  // null when no weights: Gatys unavailable
-  std::string gatys_unavailable_reason;
-  std::unique_ptr<StylizerPool> fast;
 };
 
 class JobRunner {
@@ -160,23 +128,5 @@ class JobRunner {
   std::map<std::string, std::shared_ptr<Live>> running_;
   std::mutex quota_mutex_;
 };
-
-// The job JSON of the API (status, params, progress, timings, URLs).
-nlohmann::json job_json(const JobRecord& job, int position,
-                        const std::optional<nlohmann::json>& live_progress);
-nlohmann::json job_urls(const std::string& id);
-
-inline std::string content_key(const std::string& id) {
-  return "jobs/" + id + "/content.png";
-}
-inline std::string result_key(const std::string& id) {
-  return "jobs/" + id + "/result.png";
-}
-inline std::string preview_key(const std::string& id) {
-  return "jobs/" + id + "/preview.jpg";
-}
-inline std::string thumb_key(const std::string& id) {
-  return "jobs/" + id + "/thumb.jpg";
-}
 
 }  // namespace pastiche::service

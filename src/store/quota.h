@@ -9,14 +9,10 @@
 #include <vector>
 
 #include "store/image_store.h"
+#include "store/job_files.h"
 #include "store/job_store.h"
 
 namespace pastiche {
-
-// Image-store prefix holding every file of a job.
-inline std::string job_prefix(const std::string& id) {
-  return "jobs/" + id + "/";
-}
 
 // Returns the ids expired. max_bytes <= 0 disables the quota. `on_expire` runs after each job
 // has expired (the service uses it to forget in-memory state).

@@ -1,0 +1,52 @@
+#include "service/job_view.h"
+
+#include "service/ids.h"
+
+namespace pastiche::service {
+
+using nlohmann::json;
+
+json job_urls(const std::string& id) {
+  std::string base = "/api/jobs/" + id;
+  return {{"self", base},
+          {"events", base + "/events"},
+          {"result", base + "/result"},
+          {"preview", base + "/preview"},
+          {"thumbnail", base + "/thumbnail"},
+          {"content", base + "/content"}};
+}
+
+json job_json(const JobRecord& job, int position, const std::optional<json>& live_progress) {
+  auto time_or_null = [](int64_t ms) { return ms > 0 ? json(iso8601(ms)) : json(nullptr); };
+  json params = json::parse(job.params, nullptr, false);
+  if (params.is_discarded()) params = json::object();
+  json progress = nullptr;
+  if (live_progress && !live_progress->is_null()) {
+    progress = *live_progress;
+  } else if (!job.progress.empty()) {
+    progress = json::parse(job.progress, nullptr, false);
+    if (progress.is_discarded()) progress = nullptr;
+  }
+  // Expired jobs keep their size: the history still describes what was made.
+  bool done = job.status == JobStatus::done || job.status == JobStatus::expired;
+  return {{"id", job.id},
+          {"status", to_string(job.status)},
+          {"method", job.method},
+          {"style", job.style},
+          {"style_title", job.style_title},
+          {"params", params},
+          {"position", position},
+          {"progress", progress},
+          {"error", job.error.empty() ? json(nullptr) : json(job.error)},
+          {"attempts", job.attempts},
+          {"created_at", time_or_null(job.created_ms)},
+          {"started_at", time_or_null(job.started_ms)},
+          {"finished_at", time_or_null(job.finished_ms)},
+          {"seconds",
+           is_finished(job.status) && job.started_ms > 0 ? json(job.seconds) : json(nullptr)},
+          {"width", done ? json(job.width) : json(nullptr)},
+          {"height", done ? json(job.height) : json(nullptr)},
+          {"urls", job_urls(job.id)}};
+}
+
+}  // namespace pastiche::service

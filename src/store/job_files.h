@@ -1,0 +1,24 @@
+// Where a job's files live in the image store, in one place: every key of a job starts with
+// job_prefix(id), so removing that prefix removes the job's files and nothing else.
+#pragma once
+#include <string>
+
+namespace pastiche {
+
+inline std::string job_prefix(const std::string& id) {
+  return "jobs/" + id + "/";
+}
+inline std::string content_key(const std::string& id) {
+  return job_prefix(id) + "content.png";
+}
+inline std::string result_key(const std::string& id) {
+  return job_prefix(id) + "result.png";
+}
+inline std::string preview_key(const std::string& id) {
+  return job_prefix(id) + "preview.jpg";
+}
+inline std::string thumb_key(const std::string& id) {
+  return job_prefix(id) + "thumb.jpg";
+}
+
+}  // namespace pastiche
