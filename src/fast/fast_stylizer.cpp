@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/resources.h"
 #include "fast/model_file.h"
 #include "fast/tiled.h"
 #include "image/image_io.h"
@@ -141,10 +142,7 @@ FolderResult stylize_folder(FastStylizer& stylizer, const std::string& input_dir
 }
 
 std::vector<std::string> default_model_dirs() {
-  std::vector<std::string> dirs;
-  if (const char* env = std::getenv("PASTICHE_MODELS_DIR"); env && *env) dirs.emplace_back(env);
-  dirs.emplace_back(std::string(PASTICHE_SOURCE_DIR) + "/models");
-  return dirs;
+  return model_search_dirs();
 }
 
 std::vector<FastModelInfo> list_fast_models(const std::vector<std::string>& dirs) {

@@ -81,8 +81,8 @@ FolderResult stylize_folder(FastStylizer& stylizer, const std::string& input_dir
                             const std::atomic<bool>* cancel = nullptr,
                             const std::string& extension = "");
 
-// Models found in the model directories (default: $PASTICHE_MODELS_DIR, then the project's
-// models/ directory); later directories do not shadow earlier ones.
+// The folders searched for fast models: common/resources.h's model_search_dirs() (the same as
+// for VGG weights); a model in an earlier folder shadows one of the same name in a later one.
 std::vector<std::string> default_model_dirs();
 std::vector<FastModelInfo> list_fast_models(const std::vector<std::string>& dirs);
 // Resolves a name (file stem) or a path to a model file; NotFoundError listing the names otherwise.

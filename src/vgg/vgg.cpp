@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "common/error.h"
+#include "common/resources.h"
 #include "common/safetensors.h"
 
 namespace pastiche {
@@ -483,16 +484,7 @@ std::string default_vgg_weights_path() {
   namespace fs = std::filesystem;
   if (const char* env = std::getenv("PASTICHE_VGG"); env && *env) return env;
   std::vector<fs::path> dirs;
-  if (const char* env = std::getenv("PASTICHE_MODELS_DIR"); env && *env) dirs.emplace_back(env);
-  if (const char* home = std::getenv("HOME"); home && *home) {
-    dirs.push_back(fs::path(home) / ".local/share/pastiche/models");
-  }
-  dirs.emplace_back("models");
-  dirs.emplace_back("../shared/models");
-#ifdef PASTICHE_SOURCE_DIR
-  dirs.push_back(fs::path(PASTICHE_SOURCE_DIR) / "models");
-  dirs.push_back(fs::path(PASTICHE_SOURCE_DIR) / "../shared/models");
-#endif
+  for (const auto& d : model_search_dirs()) dirs.emplace_back(d);
   for (const auto& dir : dirs) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) continue;

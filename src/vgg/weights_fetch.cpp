@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "common/error.h"
+#include "common/resources.h"
 
 namespace pastiche {
 
@@ -159,14 +160,7 @@ const WeightsSource& find_weights_source(const std::string& name) {
 }
 
 std::string default_models_dir() {
-  if (const char* env = std::getenv("PASTICHE_MODELS_DIR"); env && *env) return env;
-  const char* home = std::getenv("HOME");
-  if (!home || !*home) {
-    throw InputError(
-        "cannot find the models directory: HOME is not set; use --dir or "
-        "PASTICHE_MODELS_DIR");
-  }
-  return (fs::path(home) / ".local/share/pastiche/models").string();
+  return user_models_dir();
 }
 
 std::string sha256_hex(const std::string& bytes) {
