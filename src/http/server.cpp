@@ -179,7 +179,10 @@ struct Server::Impl {
     auto* rs = static_cast<RequestState*>(cls);
     std::string name = key ? key : "";
     if (rs->multipart) {
-      if (off == 0 || !rs->have_part || rs->part->first != name) {
+      // A call continues the current part when it starts where that part ends; libmicrohttpd
+      // may announce a part with an empty chunk at offset 0 and then send its first bytes at
+      // offset 0 again.
+      if (!rs->have_part || rs->part->first != name || off != rs->part->second.content.size()) {
         FilePart part;
         part.filename = filename ? filename : "";
         part.content_type = content_type ? content_type : "";
@@ -188,7 +191,7 @@ struct Server::Impl {
       }
       rs->part->second.content.append(data ? data : "", data ? size : 0);
     } else {
-      if (off == 0 || !rs->have_param || rs->param->first != name) {
+      if (!rs->have_param || rs->param->first != name || off != rs->param->second.size()) {
         rs->param = rs->req.params.emplace(name, std::string());
         rs->have_param = true;
       }
