@@ -12,11 +12,11 @@ StreamSlots::Slot::~Slot() {
 std::unique_ptr<StreamSlots::Slot> StreamSlots::acquire(const std::string& client,
                                                         const std::string& ip) {
   std::lock_guard lock(mutex_);
-  if (by_client_[client] >= per_client_ || by_ip_[ip] >= per_ip_) {
-    if (by_client_[client] == 0) by_client_.erase(client);
-    if (by_ip_[ip] == 0) by_ip_.erase(ip);
-    return nullptr;
-  }
+  auto held = [](const std::map<std::string, int>& counts, const std::string& key) {
+    auto it = counts.find(key);
+    return it == counts.end() ? 0 : it->second;
+  };
+  if (held(by_client_, client) >= per_client_ || held(by_ip_, ip) >= per_ip_) return nullptr;
   ++by_client_[client];
   ++by_ip_[ip];
   ++open_;
