@@ -11,33 +11,11 @@
 
 namespace pastiche::cli {
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> items;
-  std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) {
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) items.push_back(item);
-  }
-  return items;
-}
-
-std::vector<double> parse_numbers(const std::string& text, const std::string& field) {
-  std::vector<double> values;
-  for (const auto& item : split_list(text)) {
-    size_t used = 0;
-    double value = 0;
-    try {
-      value = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size() || !std::isfinite(value))
-      throw InputError(field + ": '" + item + "' is not a number");
-    values.push_back(value);
-  }
-  return values;
+void add_compute_flags(CLI::App* command, ComputeArgs& args, bool with_device) {
+  command->add_option("--threads", args.threads, "CPU threads (0 = all cores)")
+      ->capture_default_str();
+  if (with_device)
+    command->add_option("--device", args.device, "auto, cpu or cuda")->capture_default_str();
 }
 
 void require_writable_image_path(const std::string& path, const std::string& field) {

@@ -1,5 +1,6 @@
 // Small helpers shared by the subcommands.
 #pragma once
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -7,10 +8,13 @@
 
 namespace pastiche::cli {
 
-// "a,b, c" -> {"a","b","c"}; empty items are dropped.
-std::vector<std::string> split_list(const std::string& text);
-// "0.5,1" -> {0.5, 1}; InputError naming `field` on a bad number.
-std::vector<double> parse_numbers(const std::string& text, const std::string& field);
+// --threads and --device, the same on every command that computes.
+struct ComputeArgs {
+  int threads = 0;  // 0 = all cores
+  std::string device = "auto";
+};
+void add_compute_flags(CLI::App* command, ComputeArgs& args, bool with_device = true);
+
 // Throws InputError unless the path ends in an image extension we can write.
 void require_writable_image_path(const std::string& path, const std::string& field = "output");
 // Prints one JSON object on stdout (the --json contract).

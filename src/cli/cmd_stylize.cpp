@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/catalog_cli.h"
 #include "cli/cli_util.h"
 #include "cli/command.h"
 #include "cli/progress_bar.h"
@@ -10,7 +11,6 @@
 #include "common/runtime.h"
 #include "fast/fast_stylizer.h"
 #include "gatys/gatys_engine.h"
-#include "gatys/schedule.h"
 #include "image/image_io.h"
 #include "perceptual/layers.h"
 
@@ -18,22 +18,17 @@ namespace pastiche::cli {
 namespace {
 
 struct StylizeArgs {
+  explicit StylizeArgs(CLI::App* command) : options(command, option_use::stylize) {}
   std::string content;
   std::vector<std::string> styles;
   std::string model;
   std::string output;
-  std::string optimizer = "lbfgs";
-  std::string init = "content";
-  std::string pool = "max";
-  std::string precision = "auto";
-  std::string layout = "auto";
-  std::string style_layers, content_layers, style_layer_weights, style_blend, style_mix;
   std::string vgg;
-  std::string device = "auto";
   std::string preview;
-  int threads = 0;
+  ComputeArgs compute;
   bool json = false;
   bool quiet = false;
+  CatalogOptions options;  // every GatysOptions / FastOptions setting, from the catalogues
   GatysOptions gatys;
   FastOptions fast;
 };
@@ -49,16 +44,8 @@ nlohmann::json common_json(const StylizeArgs& args, const cv::Mat& image, double
 
 void run_gatys(StylizeArgs& args) {
   auto& o = args.gatys;
-  o.optimizer = parse_optimizer(args.optimizer);
-  o.init = parse_init(args.init);
-  o.precision = parse_precision(args.precision);
-  o.layout = parse_memory_layout(args.layout);
-  if (args.pool != "max" && args.pool != "avg") throw InputError("pool: expected max or avg");
-  o.pool = args.pool == "avg" ? PoolKind::avg : PoolKind::max;
-  o.style_layers = split_list(args.style_layers);
-  o.content_layers = split_list(args.content_layers);
-  o.style_layer_weights = parse_numbers(args.style_layer_weights, "style-layer-weights");
-  o.style_blend = parse_numbers(args.style_blend, "style-blend");
+  args.options.require_declared_by(gatys_option_catalog(), "applies to --model (fast) only");
+  args.options.apply(gatys_option_catalog(), o);
   if (!args.preview.empty() && o.preview_every == 0) o.preview_every = 20;
   o.validate();
   if (!o.style_blend.empty() && o.style_blend.size() != args.styles.size())
@@ -69,7 +56,7 @@ void run_gatys(StylizeArgs& args) {
   const cv::Mat content = load_image(args.content);
   std::vector<cv::Mat> styles;
   for (const auto& path : args.styles) styles.push_back(load_image(path));
-  const auto device = select_device(args.device);
+  const auto device = select_device(args.compute.device);
   GatysEngine engine(Vgg(resolve_vgg_path(args.vgg), o.pool), device);
   const auto layers = choose_layers(engine.vgg(), o.style_layers, o.content_layers);
   if (!layers.note.empty() && !args.quiet) std::cerr << "note: " << layers.note << "\n";
@@ -116,15 +103,11 @@ void run_gatys(StylizeArgs& args) {
 
 void run_fast(StylizeArgs& args) {
   const auto start = std::chrono::steady_clock::now();
-  for (const auto& item : split_list(args.style_mix)) {
-    const auto eq = item.find('=');
-    if (eq == std::string::npos)
-      throw InputError("style-mix: expected name=weight pairs, got '" + item + "'");
-    args.fast.style_mix[item.substr(0, eq)] = parse_numbers(item.substr(eq + 1), "style-mix").at(0);
-  }
+  args.options.require_declared_by(fast_option_catalog(), "applies to --style (Gatys) only");
+  args.options.apply(fast_option_catalog(), args.fast);
   args.fast.validate();
   FastStylizer stylizer(resolve_fast_model(args.model, default_model_dirs()),
-                        select_device(args.device));
+                        select_device(args.compute.device));
   ProgressBar bar("stylize", !args.quiet);
   if (std::filesystem::is_directory(args.content)) {
     // Folder in, folder out: one bad file is reported and skipped, the rest continue.
@@ -172,8 +155,8 @@ void run_fast(StylizeArgs& args) {
 }
 
 const bool registered = register_command(10, [](CLI::App& app) {
-  auto args = std::make_shared<StylizeArgs>();
   auto* cmd = app.add_subcommand("stylize", "Paint a photo in the style of one or more paintings");
+  auto args = std::make_shared<StylizeArgs>(cmd);
   cmd->add_option("content", args->content, "Content photo (or a folder, with --model)")
       ->required()
       ->check(CLI::ExistingPath);
@@ -185,83 +168,24 @@ const bool registered = register_command(10, [](CLI::App& app) {
   auto* model =
       cmd->add_option("-m,--model", args->model, "Fast model name or file (feed-forward, seconds)");
   style->excludes(model);
-  auto& o = args->gatys;
-  cmd->add_option("--size", o.size, "Longest side of the output, px")->capture_default_str();
-  cmd->add_option("--steps", o.steps,
-                  "Loss evaluations in total, all scales (0 = automatic: " +
-                      std::to_string(default_steps(2)) + " multi-scale, " +
-                      std::to_string(default_steps(1)) + " single)")
-      ->capture_default_str();
-  cmd->add_option("--optimizer", args->optimizer, "lbfgs or adam")->capture_default_str();
-  cmd->add_option("--init", args->init, "Start from: content, noise or style")
-      ->capture_default_str();
-  cmd->add_option("--style-weight", o.style_weight, "Style loss weight (losses are normalised)")
-      ->capture_default_str();
-  cmd->add_option("--content-weight", o.content_weight, "Content loss weight")
-      ->capture_default_str();
-  cmd->add_option("--tv-weight", o.tv_weight, "Total-variation (smoothness) weight")
-      ->capture_default_str();
-  cmd->add_option("--style-layers", args->style_layers,
-                  "Comma-separated VGG layers for style (default: classic set, or the deepest "
-                  "available)");
-  cmd->add_option("--style-layer-weights", args->style_layer_weights,
-                  "Comma-separated weight per style layer (default equal)");
-  cmd->add_option("--content-layers", args->content_layers,
-                  "Comma-separated VGG layers for content (default relu4_2, or relu3_2 with "
-                  "partial weights)");
-  cmd->add_option("--scales", o.scales, "Coarse-to-fine levels (0 = automatic)")
-      ->capture_default_str();
-  cmd->add_option("--min-scale-size", o.min_scale_size, "Longest side of the coarsest level, px")
-      ->capture_default_str();
-  cmd->add_option("--style-scale", o.style_scale,
-                  "Style image size relative to the output (bigger = larger brush strokes)")
-      ->capture_default_str();
-  cmd->add_option("--style-blend", args->style_blend,
-                  "Comma-separated weight per --style (default equal)");
-  cmd->add_flag("--match-style-colors", o.match_style_colors,
-                "Recolour the style image to the photo's palette before transfer");
-  cmd->add_option("--precision", args->precision,
-                  "VGG convolutions in auto, fp32 or bf16 (auto = bf16 where the CPU has it)")
-      ->capture_default_str();
-  cmd->add_option("--layout", args->layout,
-                  "Tensor layout: auto, nchw or channels-last (auto = channels-last when computing "
-                  "in bf16 on the CPU)")
-      ->capture_default_str();
-  cmd->add_option("--pool", args->pool, "VGG pooling: max or avg")->capture_default_str();
-  cmd->add_option("--lr", o.learning_rate, "Learning rate (0 = L-BFGS 1, Adam 0.02)")
-      ->capture_default_str();
-  cmd->add_option("--lbfgs-history", o.lbfgs_history, "L-BFGS memory")->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Random seed (noise init)")->capture_default_str();
+  args->options.declare(gatys_option_catalog(), args->gatys);
+  args->options.declare(fast_option_catalog(), args->fast);
   cmd->add_option("--preview", args->preview, "Write an intermediate image to this file");
-  cmd->add_option("--preview-every", o.preview_every,
-                  "Preview interval in evaluations (default 20 with --preview)");
   cmd->add_option("--vgg", args->vgg,
                   "VGG weights (.safetensors; default $PASTICHE_VGG or the "
                   "models directory)");
-  // Options shared with the fast path.
-  cmd->add_flag("--original-colors,--original-colours", o.original_colors,
-                "Keep the photo's colours (luminance-only transfer)");
-  cmd->add_option("--blend", o.blend, "Blend with the original: 1 = stylised only, 0 = original")
-      ->capture_default_str();
-  cmd->add_option("--style-mix", args->style_mix,
-                  "Multi-style fast models: name=weight,... (default: first style)");
-  cmd->add_option("--tile", args->fast.tile, "Fast path: tile side for huge images (0 = auto)");
-  cmd->add_option("--threads", args->threads, "CPU threads (0 = all cores)")->capture_default_str();
-  cmd->add_option("--device", args->device, "auto, cpu or cuda")->capture_default_str();
+  add_compute_flags(cmd, args->compute);
   cmd->add_flag("--json", args->json, "Print one JSON object with the result on stdout");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress output");
-  cmd->callback([args, cmd] {
+  cmd->callback([args] {
     const bool folder = std::filesystem::is_directory(args->content);
     if (folder && args->model.empty())
       throw InputError(
           "a folder of photos needs --model (fast network); stylise one image at a "
           "time with --style");
     if (!folder) require_writable_image_path(args->output);
-    configure_threads(args->threads);
+    configure_threads(args->compute.threads);
     if (!args->model.empty()) {
-      args->fast.size = cmd->count("--size") ? args->gatys.size : 0;
-      args->fast.original_colors = args->gatys.original_colors;
-      args->fast.blend = args->gatys.blend;
       run_fast(*args);
     } else if (!args->styles.empty()) {
       run_gatys(*args);

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/catalog_cli.h"
 #include "cli/cli_util.h"
 #include "cli/command.h"
 #include "cli/progress_bar.h"
@@ -14,27 +15,22 @@ namespace pastiche::cli {
 namespace {
 
 struct VideoArgs {
-  std::string input, output, model, style_mix;
-  std::string device = "auto";
+  explicit VideoArgs(CLI::App* command) : catalog(command, option_use::video) {}
+  std::string input, output, model;
   VideoOptions options;
-  int threads = 0;
+  CatalogOptions catalog;  // every VideoOptions setting, from video_option_catalog()
+  ComputeArgs compute;
   bool json = false;
   bool quiet = false;
 };
 
 void run(VideoArgs& args) {
   const auto start = std::chrono::steady_clock::now();
-  for (const auto& item : split_list(args.style_mix)) {
-    const auto eq = item.find('=');
-    if (eq == std::string::npos)
-      throw InputError("style-mix: expected name=weight pairs, got '" + item + "'");
-    args.options.frame.style_mix[item.substr(0, eq)] =
-        parse_numbers(item.substr(eq + 1), "style-mix").at(0);
-  }
+  args.catalog.apply(video_option_catalog(), args.options);
   args.options.validate();
-  const int threads = configure_threads(args.threads);
+  const int threads = configure_threads(args.compute.threads);
   FastStylizer stylizer(resolve_fast_model(args.model, default_model_dirs()),
-                        select_device(args.device));
+                        select_device(args.compute.device));
   ProgressBar bar("stylize-video", !args.quiet);
   const auto result =
       stylize_video(stylizer, args.input, args.output, args.options, [&](int done, int total) {
@@ -63,31 +59,15 @@ void run(VideoArgs& args) {
 }
 
 const bool registered = register_command(30, [](CLI::App& app) {
-  auto args = std::make_shared<VideoArgs>();
-  auto& o = args->options;
   auto* cmd = app.add_subcommand("stylize-video", "Stylise a video with a fast model");
+  auto args = std::make_shared<VideoArgs>(cmd);
   cmd->add_option("input", args->input, "Input video (any format OpenCV reads)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("-o,--output", args->output, "Output video (.mp4 or .avi)")->required();
   cmd->add_option("-m,--model", args->model, "Fast model name or file")->required();
-  cmd->add_option("--size", o.frame.size,
-                  "Process frames at this longest side, px, then scale back (0 = native)")
-      ->capture_default_str();
-  cmd->add_option("--smooth", o.smooth,
-                  "Temporal smoothing 0..1: blend each frame with the previous output to "
-                  "reduce flicker")
-      ->capture_default_str();
-  cmd->add_option("--style-mix", args->style_mix, "Multi-style models: name=weight,...");
-  cmd->add_flag("--original-colors,--original-colours", o.frame.original_colors,
-                "Keep the video's colours");
-  cmd->add_option("--blend", o.frame.blend, "Blend with the original: 1 = stylised only")
-      ->capture_default_str();
-  cmd->add_option("--codec", o.codec, "FourCC (default: mp4v for .mp4, MJPG for .avi)");
-  cmd->add_option("--max-frames", o.max_frames, "Stop after N frames (0 = all)")
-      ->capture_default_str();
-  cmd->add_option("--threads", args->threads, "CPU threads (0 = all cores)")->capture_default_str();
-  cmd->add_option("--device", args->device, "auto, cpu or cuda")->capture_default_str();
+  args->catalog.declare(video_option_catalog(), args->options);
+  add_compute_flags(cmd, args->compute);
   cmd->add_flag("--json", args->json, "Print one JSON object with the result on stdout");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress output");
   cmd->callback([args] { run(*args); });

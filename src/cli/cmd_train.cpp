@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/catalog_cli.h"
 #include "cli/cli_util.h"
 #include "cli/command.h"
 #include "cli/progress_bar.h"
@@ -15,13 +16,12 @@ namespace pastiche::cli {
 namespace {
 
 struct TrainArgs {
+  explicit TrainArgs(CLI::App* command) : catalog(command, option_use::train) {}
   TrainOptions options;
+  CatalogOptions catalog;  // every other TrainOptions setting, from train_option_catalog()
   std::vector<std::string> styles, names, titles, artists, descriptions;
-  std::string style_layers, content_layers, style_layer_weights;
-  std::string precision = "auto";
-  std::string layout = "auto";
   bool light = false;
-  int threads = 0;
+  ComputeArgs compute;
   bool json = false;
   bool quiet = false;
 };
@@ -36,25 +36,21 @@ void apply_per_style(const std::vector<std::string>& values, const std::string& 
   for (size_t i = 0; i < values.size(); ++i) styles[i].*field = values[i];
 }
 
-void run(TrainArgs& args, CLI::App* cmd) {
+void run(TrainArgs& args) {
   auto& o = args.options;
+  args.catalog.apply(train_option_catalog(), o);
   for (const auto& s : args.styles) o.styles.push_back(StyleSpec{s, "", "", "", ""});
   apply_per_style(args.names, "--name", o.styles, &StyleSpec::name);
   apply_per_style(args.titles, "--title", o.styles, &StyleSpec::title);
   apply_per_style(args.artists, "--artist", o.styles, &StyleSpec::artist);
   apply_per_style(args.descriptions, "--description", o.styles, &StyleSpec::description);
-  o.style_layers = split_list(args.style_layers);
-  o.content_layers = split_list(args.content_layers);
-  o.style_layer_weights = parse_numbers(args.style_layer_weights, "style-layer-weights");
   if (args.light) {
-    if (!cmd->count("--width")) o.width = TransformerNetOptions::light().width;
-    if (!cmd->count("--res-blocks")) o.res_blocks = TransformerNetOptions::light().res_blocks;
+    if (!args.catalog.given("width")) o.width = TransformerNetOptions::light().width;
+    if (!args.catalog.given("res_blocks")) o.res_blocks = TransformerNetOptions::light().res_blocks;
   }
-  o.precision = parse_precision(args.precision);
-  o.layout = parse_memory_layout(args.layout);
   o.vgg = resolve_vgg_path(o.vgg);
   o.validate();
-  const int threads = configure_threads(args.threads);
+  const int threads = configure_threads(args.compute.threads);
 
   ProgressBar bar("train", !args.quiet);
   TrainCallbacks callbacks;
@@ -100,9 +96,9 @@ void run(TrainArgs& args, CLI::App* cmd) {
 }
 
 const bool registered = register_command(20, [](CLI::App& app) {
-  auto args = std::make_shared<TrainArgs>();
-  auto& o = args->options;
   auto* cmd = app.add_subcommand("train", "Train a fast style network on a folder of photos");
+  auto args = std::make_shared<TrainArgs>(cmd);
+  auto& o = args->options;
   cmd->add_option("-s,--style", args->styles, "Style painting (repeat for a multi-style model)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -117,61 +113,12 @@ const bool registered = register_command(20, [](CLI::App& app) {
   cmd->add_option("--artist", args->artists, "Painter, once per --style");
   cmd->add_option("--description", args->descriptions,
                   "Two sentences on the painting's colours and strokes, once per --style");
-  cmd->add_option("--size", o.size, "Training crop side, px")->capture_default_str();
-  cmd->add_option("--style-size", o.style_size,
-                  "Longest side of the style image, px (0 = --size; bigger = finer strokes)")
-      ->capture_default_str();
-  cmd->add_option("--batch", o.batch, "Batch size")->capture_default_str();
-  cmd->add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
-  cmd->add_option("--iterations", o.iterations, "Optimiser steps (0 = from --epochs, else 2000)")
-      ->capture_default_str();
-  cmd->add_option("--epochs", o.epochs, "Passes over the dataset (instead of --iterations)")
-      ->capture_default_str();
-  cmd->add_option("--content-weight", o.content_weight, "Content loss weight (relative losses)")
-      ->capture_default_str();
-  cmd->add_option("--style-weight", o.style_weight, "Style loss weight")->capture_default_str();
-  cmd->add_option("--tv-weight", o.tv_weight, "Total-variation weight")->capture_default_str();
-  cmd->add_option("--style-layers", args->style_layers,
-                  "Comma-separated VGG layers for style (default: as `stylize`)");
-  cmd->add_option("--style-layer-weights", args->style_layer_weights,
-                  "Comma-separated weight per style layer (default equal)");
-  cmd->add_option("--content-layers", args->content_layers,
-                  "Comma-separated VGG layers for content (default: as `stylize`)");
-  cmd->add_option("--width", o.width, "Network width (paper 32)")->capture_default_str();
-  cmd->add_option("--res-blocks", o.res_blocks, "Residual blocks (paper 5)")->capture_default_str();
+  args->catalog.declare(train_option_catalog(), o);
   cmd->add_flag("--light", args->light, "Lighter CPU variant: width 16, 3 residual blocks");
-  cmd->add_option("--precision", args->precision,
-                  "Convolutions of both networks: auto (bf16 where the CPU has native bf16), "
-                  "fp32, bf16; parameters and losses stay float32")
-      ->capture_default_str();
-  cmd->add_option("--layout", args->layout,
-                  "Tensor layout: auto, nchw or channels-last (auto = channels-last when computing "
-                  "in bf16 on the CPU)")
-      ->capture_default_str();
-  cmd->add_flag("--fp16", o.fp16, "Store the model as float16 (half the size)");
-  cmd->add_option("--checkpoint-every", o.checkpoint_every,
-                  "Iterations between checkpoints and previews (0 = only at the end)")
-      ->capture_default_str();
-  cmd->add_option("--preview-image", o.preview_image,
-                  "Fixed validation photo for previews (default: first dataset image)");
-  cmd->add_option("--preview-size", o.preview_size, "Longest side of previews, px")
-      ->capture_default_str();
-  cmd->add_option("--log", o.log_path, "Loss log, JSON lines (default MODEL.log.jsonl)");
-  cmd->add_option("--log-every", o.log_every, "Iterations between log lines")
-      ->capture_default_str();
-  cmd->add_flag("--resume", o.resume, "Continue from MODEL.safetensors.ckpt");
-  cmd->add_option("--init-from", o.init_from,
-                  "Start from this model's weights (fine-tune; same network, fresh optimiser)")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--seed", o.seed, "Random seed (initialisation and data order)")
-      ->capture_default_str();
-  cmd->add_option("--vgg", o.vgg,
-                  "VGG weights (.safetensors; default $PASTICHE_VGG or the "
-                  "models directory)");
-  cmd->add_option("--threads", args->threads, "CPU threads (0 = all cores)")->capture_default_str();
+  add_compute_flags(cmd, args->compute, /*with_device=*/false);
   cmd->add_flag("--json", args->json, "Print one JSON object with the result on stdout");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress output");
-  cmd->callback([args, cmd] { run(*args, cmd); });
+  cmd->callback([args] { run(*args); });
 });
 
 }  // namespace

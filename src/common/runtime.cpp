@@ -76,44 +76,6 @@ bool cpu_has_native_bf16() {
   return has;
 }
 
-const char* to_string(Precision p) {
-  switch (p) {
-    case Precision::automatic:
-      return "auto";
-    case Precision::fp32:
-      return "fp32";
-    case Precision::bf16:
-      return "bf16";
-  }
-  return "auto";
-}
-
-Precision parse_precision(const std::string& s) {
-  if (s == "auto") return Precision::automatic;
-  if (s == "fp32" || s == "float32") return Precision::fp32;
-  if (s == "bf16" || s == "bfloat16") return Precision::bf16;
-  throw InputError("precision: unknown value '" + s + "' (expected auto, fp32 or bf16)");
-}
-
-const char* to_string(MemoryLayout layout) {
-  switch (layout) {
-    case MemoryLayout::automatic:
-      return "auto";
-    case MemoryLayout::nchw:
-      return "nchw";
-    case MemoryLayout::channels_last:
-      return "channels-last";
-  }
-  return "auto";
-}
-
-MemoryLayout parse_memory_layout(const std::string& s) {
-  if (s == "auto") return MemoryLayout::automatic;
-  if (s == "nchw" || s == "contiguous") return MemoryLayout::nchw;
-  if (s == "channels-last" || s == "channels_last") return MemoryLayout::channels_last;
-  throw InputError("layout: unknown value '" + s + "' (expected auto, nchw or channels-last)");
-}
-
 torch::Tensor ComputeFormat::apply(const torch::Tensor& x) const {
   return x.to(dtype).contiguous(memory_format());
 }

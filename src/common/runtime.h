@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "common/enum_names.h"
+
 namespace pastiche {
 
 // Sets LibTorch's intra-op threads; n <= 0 means all cores. Returns the count in effect.
@@ -36,15 +38,34 @@ bool cpu_has_native_bf16();
 // What the convolution networks compute in. auto = bf16 on CPUs with native bf16 dot products
 // (float32 accumulation; 2x faster, about 10x with AMX), float32 elsewhere.
 enum class Precision { automatic, fp32, bf16 };
-const char* to_string(Precision p);
-Precision parse_precision(const std::string& s);  // auto|fp32|bf16
+inline constexpr EnumName<Precision> kPrecisionNames[] = {{Precision::automatic, "auto"},
+                                                          {Precision::fp32, "fp32"},
+                                                          {Precision::bf16, "bf16"},
+                                                          {Precision::fp32, "float32", true},
+                                                          {Precision::bf16, "bfloat16", true}};
+inline const char* to_string(Precision p) {
+  return enum_to_string(kPrecisionNames, p);
+}
+inline Precision parse_precision(const std::string& s) {
+  return enum_from_string(kPrecisionNames, "precision", s);
+}
 
 // Tensor layout for the convolution networks. auto = channels-last for bf16 on the CPU: 3-15x
 // faster than NCHW with AMX, 1.2-1.9x with AVX512-BF16 alone (AMD Zen 4, bench/RESULTS.md);
 // NCHW elsewhere (float32 measured as fast or faster on NCHW, and CUDA picks its own kernels).
 enum class MemoryLayout { automatic, nchw, channels_last };
-const char* to_string(MemoryLayout layout);
-MemoryLayout parse_memory_layout(const std::string& s);  // auto|nchw|channels-last
+inline constexpr EnumName<MemoryLayout> kMemoryLayoutNames[] = {
+    {MemoryLayout::automatic, "auto"},
+    {MemoryLayout::nchw, "nchw"},
+    {MemoryLayout::channels_last, "channels-last"},
+    {MemoryLayout::nchw, "contiguous", true},
+    {MemoryLayout::channels_last, "channels_last", true}};
+inline const char* to_string(MemoryLayout layout) {
+  return enum_to_string(kMemoryLayoutNames, layout);
+}
+inline MemoryLayout parse_memory_layout(const std::string& s) {
+  return enum_from_string(kMemoryLayoutNames, "layout", s);
+}
 
 // A resolved (dtype, layout) pair for network inputs.
 struct ComputeFormat {

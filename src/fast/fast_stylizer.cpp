@@ -19,22 +19,6 @@ namespace pastiche {
 
 namespace fs = std::filesystem;
 
-void FastOptions::validate() const {
-  if (size != 0 && (size < 16 || size > 16384))
-    throw InputError("size must be 0 (keep the input's size) or in 16..16384 (got " +
-                     std::to_string(size) + ")");
-  if (!(blend >= 0.0 && blend <= 1.0))
-    throw InputError("blend must be in [0, 1] (got " + std::to_string(blend) + ")");
-  if (tile != 0 && (tile < 128 || tile > 8192))
-    throw InputError("tile must be 0 (automatic) or in 128..8192 (got " + std::to_string(tile) +
-                     ")");
-  for (const auto& [name, w] : style_mix) {
-    if (!(w >= 0.0))
-      throw InputError("style-mix weight for '" + name + "' must be >= 0 (got " +
-                       std::to_string(w) + ")");
-  }
-}
-
 FastStylizer::FastStylizer(const std::string& model_path, torch::Device device, Precision precision,
                            MemoryLayout layout)
     : model_(std::make_unique<FastModel>(load_fast_model(model_path))),

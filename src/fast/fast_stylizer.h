@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/runtime.h"
+#include "fast/fast_options.h"
 
 namespace pastiche {
 
@@ -29,15 +30,6 @@ struct FastModelInfo {
   std::string dtype;  // "float16" or "float32"
   int64_t width = 0;  // network shape (channels after the first conv, residual blocks)
   int64_t res_blocks = 0;
-};
-
-struct FastOptions {
-  int size = 0;  // longest side of the output; 0 = the input's size
-  bool original_colors = false;
-  double blend = 1.0;                       // 1 = stylised only
-  std::map<std::string, double> style_mix;  // multi-style models: style name -> weight
-  int tile = 0;                             // tile side for huge images; 0 = automatic
-  void validate() const;                    // throws InputError naming the field
 };
 
 class FastModel;  // defined in fast/model_file.h

@@ -12,15 +12,6 @@
 
 namespace pastiche {
 
-void VideoOptions::validate() const {
-  frame.validate();
-  if (!(smooth >= 0.0 && smooth < 1.0))
-    throw InputError("smooth must be in [0, 1) (got " + std::to_string(smooth) + ")");
-  if (!codec.empty() && codec.size() != 4)
-    throw InputError("codec must be a four-character code such as mp4v or MJPG");
-  if (max_frames < 0) throw InputError("max-frames must be >= 0");
-}
-
 namespace {
 
 std::string codec_for(const std::string& output, const std::string& requested) {

@@ -5,17 +5,10 @@
 #include <functional>
 #include <string>
 
+#include "fast/fast_options.h"
 #include "fast/fast_stylizer.h"
 
 namespace pastiche {
-
-struct VideoOptions {
-  FastOptions frame;      // per-frame options; frame.size = processing size (0 = native)
-  double smooth = 0.0;    // temporal smoothing: out = (1-a)·stylised + a·previous out, a in [0,1)
-  std::string codec;      // FourCC; empty = from the output extension (.mp4 mp4v, .avi MJPG)
-  int max_frames = 0;     // stop after this many frames (0 = all)
-  void validate() const;  // throws InputError naming the field
-};
 
 struct VideoResult {
   int frames = 0;

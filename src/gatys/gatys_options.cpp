@@ -1,82 +1,76 @@
 #include "gatys/gatys_options.h"
 
-#include <cmath>
-
+#include "common/compute_options.h"
 #include "common/error.h"
+#include "gatys/schedule.h"
+#include "perceptual/loss_options.h"
 
 namespace pastiche {
 
-namespace {
-
-void require(bool ok, const std::string& field, const std::string& rule) {
-  if (!ok) throw InputError(field + ": " + rule);
+const OptionCatalog<GatysOptions>& gatys_option_catalog() {
+  using G = GatysOptions;
+  constexpr unsigned cli = option_use::stylize, both = option_use::stylize | option_use::http;
+  static const OptionCatalog<G> catalog = [] {
+    OptionCatalog<G> c;
+    c.push_back(integer_option("size", &G::size, 16, 8192,
+                               "Longest side of the output, px (with --model: default the "
+                               "photo's own size)",
+                               both));
+    c.push_back(integer_option(
+        "steps", &G::steps, 0, 100000,
+        "Loss evaluations in total, all scales (automatic: " + std::to_string(default_steps(2)) +
+            " multi-scale, " + std::to_string(default_steps(1)) + " single)",
+        both, "automatic"));
+    c.push_back(choice_option("optimizer", &G::optimizer, kOptimizerNames, "Optimiser", both));
+    c.push_back(choice_option("init", &G::init, kInitNames,
+                              "Start from the photo, noise or the "
+                              "painting",
+                              both));
+    append_loss_options(c, cli, option_use::http);
+    c.push_back(numbers_option("style_blend", &G::style_blend, 0, 1e6,
+                               "Comma-separated weight per --style (default equal)", cli));
+    c.push_back(number_option("style_scale", &G::style_scale, 0.1, 4,
+                              "Style image size relative to the output (bigger = larger brush "
+                              "strokes)",
+                              cli));
+    c.push_back(
+        integer_option("scales", &G::scales, 0, 8, "Coarse-to-fine levels", both, "automatic"));
+    c.push_back(integer_option("min_scale_size", &G::min_scale_size, 16, 8192,
+                               "Longest side of the coarsest level, px", cli));
+    c.push_back(flag_option("original_colors", &G::original_colors,
+                            "Keep the photo's colours (luminance-only transfer)", both));
+    c.back().cli = "--original-colors,--original-colours";
+    c.push_back(flag_option("match_style_colors", &G::match_style_colors,
+                            "Recolour the style image to the photo's palette before transfer",
+                            cli));
+    c.push_back(number_option("blend", &G::blend, 0, 1,
+                              "Blend with the original: 1 = stylised only, 0 = original", both));
+    c.push_back(number_option("learning_rate", &G::learning_rate, 0, 100,
+                              "Learning rate (0 = L-BFGS 1, Adam 0.02)", cli));
+    c.back().cli = "--lr";
+    c.push_back(integer_option("lbfgs_history", &G::lbfgs_history, 1, 200, "L-BFGS memory", cli));
+    c.push_back(choice_option("pool", &G::pool, kPoolNames, "VGG pooling", cli));
+    c.push_back(integer_option("seed", &G::seed, 0, INT64_MAX, "Random seed (noise init)", both));
+    c.push_back(integer_option("preview_every", &G::preview_every, 0, 1000000,
+                               "Preview interval in evaluations (0 = never; 20 with --preview)",
+                               cli));
+    append_compute_options(c, cli);
+    return c;
+  }();
+  return catalog;
 }
-
-bool finite_non_negative(double v) {
-  return std::isfinite(v) && v >= 0;
-}
-
-}  // namespace
 
 void GatysOptions::validate() const {
-  require(size >= 16 && size <= 8192, "size", "must be between 16 and 8192 px");
-  require(steps >= 0 && steps <= 100000, "steps", "must be between 0 (automatic) and 100000");
-  require(finite_non_negative(content_weight), "content_weight", "must be a number >= 0");
-  require(finite_non_negative(style_weight), "style_weight", "must be a number >= 0");
-  require(finite_non_negative(tv_weight), "tv_weight", "must be a number >= 0");
-  require(content_weight > 0 || style_weight > 0, "style_weight",
-          "content and style weights cannot both be 0");
-  require(style_layer_weights.empty() || style_layer_weights.size() == style_layers.size(),
-          "style_layer_weights",
-          "needs one weight per style layer (" + std::to_string(style_layers.size()) +
-              " given layers)");
-  for (double w : style_layer_weights)
-    require(finite_non_negative(w), "style_layer_weights", "must be numbers >= 0");
-  for (double w : style_blend)
-    require(finite_non_negative(w), "style_blend", "must be numbers >= 0");
+  validate_options(gatys_option_catalog(), *this);
+  if (!style_layer_weights.empty() && style_layer_weights.size() != style_layers.size()) {
+    throw InputError("style_layer_weights: needs one weight per style layer (" +
+                     std::to_string(style_layers.size()) + " given layers)");
+  }
   if (!style_blend.empty()) {
     double sum = 0;
     for (double w : style_blend) sum += w;
-    require(sum > 0, "style_blend", "weights cannot all be 0");
+    if (sum <= 0) throw InputError("style_blend: weights cannot all be 0");
   }
-  require(std::isfinite(style_scale) && style_scale >= 0.1 && style_scale <= 4.0, "style_scale",
-          "must be between 0.1 and 4");
-  require(scales >= 0 && scales <= 8, "scales", "must be between 0 (automatic) and 8");
-  require(min_scale_size >= 16, "min_scale_size", "must be at least 16 px");
-  require(std::isfinite(blend) && blend >= 0 && blend <= 1, "blend", "must be between 0 and 1");
-  require(std::isfinite(learning_rate) && learning_rate >= 0 && learning_rate <= 100,
-          "learning_rate", "must be between 0 (default) and 100");
-  require(lbfgs_history >= 1 && lbfgs_history <= 200, "lbfgs_history", "must be between 1 and 200");
-  require(preview_every >= 0, "preview_every", "must be >= 0");
-}
-
-const char* to_string(Optimizer o) {
-  return o == Optimizer::lbfgs ? "lbfgs" : "adam";
-}
-
-const char* to_string(InitKind k) {
-  switch (k) {
-    case InitKind::content:
-      return "content";
-    case InitKind::noise:
-      return "noise";
-    case InitKind::style:
-      return "style";
-  }
-  return "content";
-}
-
-Optimizer parse_optimizer(const std::string& s) {
-  if (s == "lbfgs" || s == "l-bfgs") return Optimizer::lbfgs;
-  if (s == "adam") return Optimizer::adam;
-  throw InputError("optimizer: unknown value '" + s + "' (expected lbfgs or adam)");
-}
-
-InitKind parse_init(const std::string& s) {
-  if (s == "content") return InitKind::content;
-  if (s == "noise" || s == "random") return InitKind::noise;
-  if (s == "style") return InitKind::style;
-  throw InputError("init: unknown value '" + s + "' (expected content, noise or style)");
 }
 
 }  // namespace pastiche

@@ -1,17 +1,26 @@
 // Every setting of the optimisation engine, with its default, in one place. The CLI, the HTTP API
-// and the tests fill this struct; validate() is the single check.
+// and the tests fill this struct; gatys_option_catalog() declares each setting's range, help and
+// where it is accepted, and validate() is the single check.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "common/option_catalog.h"
 #include "common/runtime.h"
 #include "vgg/vgg.h"
 
 namespace pastiche {
 
 enum class Optimizer { lbfgs, adam };
+inline constexpr EnumName<Optimizer> kOptimizerNames[] = {
+    {Optimizer::lbfgs, "lbfgs"}, {Optimizer::adam, "adam"}, {Optimizer::lbfgs, "l-bfgs", true}};
 enum class InitKind { content, noise, style };
+inline constexpr EnumName<InitKind> kInitNames[] = {{InitKind::content, "content"},
+                                                    {InitKind::noise, "noise"},
+                                                    {InitKind::style, "style"},
+                                                    {InitKind::noise, "random", true}};
+inline constexpr EnumName<PoolKind> kPoolNames[] = {{PoolKind::max, "max"}, {PoolKind::avg, "avg"}};
 
 struct GatysOptions {
   int size = 512;  // longest side of the output, px
@@ -19,9 +28,9 @@ struct GatysOptions {
   Optimizer optimizer = Optimizer::lbfgs;
   InitKind init = InitKind::content;
   double content_weight = 1.0;
-  double style_weight = 20.0;               // relative to content_weight (losses are normalised)
-  double tv_weight = 0.2;                   // total variation, smooths high-frequency noise
-  std::vector<std::string> style_layers;    // empty = defaults for the available weights
+  double style_weight = 20.0;             // > 0, relative to content_weight (losses are normalised)
+  double tv_weight = 0.2;                 // total variation, smooths high-frequency noise
+  std::vector<std::string> style_layers;  // empty = defaults for the available weights
   std::vector<double> style_layer_weights;  // empty = equal; else one per style layer
   std::vector<std::string> content_layers;  // empty = defaults for the available weights
   std::vector<double> style_blend;          // one weight per style image; empty = equal
@@ -42,9 +51,20 @@ struct GatysOptions {
   void validate() const;  // throws InputError naming the field
 };
 
-const char* to_string(Optimizer o);
-const char* to_string(InitKind k);
-Optimizer parse_optimizer(const std::string& s);
-InitKind parse_init(const std::string& s);
+// Range, help and users (CLI `stylize`, HTTP fields) of each GatysOptions setting.
+const OptionCatalog<GatysOptions>& gatys_option_catalog();
+
+inline const char* to_string(Optimizer o) {
+  return enum_to_string(kOptimizerNames, o);
+}
+inline const char* to_string(InitKind k) {
+  return enum_to_string(kInitNames, k);
+}
+inline Optimizer parse_optimizer(const std::string& s) {
+  return enum_from_string(kOptimizerNames, "optimizer", s);
+}
+inline InitKind parse_init(const std::string& s) {
+  return enum_from_string(kInitNames, "init", s);
+}
 
 }  // namespace pastiche

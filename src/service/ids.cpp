@@ -30,16 +30,6 @@ bool is_valid_client_token(std::string_view t) {
   return true;
 }
 
-bool is_valid_style_name(std::string_view s) {
-  if (s.empty() || s.size() > 64 || s.front() == '.') return false;
-  for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 int64_t now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();

@@ -6,12 +6,14 @@
 #include <string>
 #include <string_view>
 
+#include "common/text.h"
+
 namespace pastiche::service {
 
 std::string new_id();                            // 128 bits from getrandom, hex
 bool is_valid_id(std::string_view id);           // exactly 32 of [0-9a-f]
 bool is_valid_client_token(std::string_view t);  // 16-128 of [A-Za-z0-9_-]
-bool is_valid_style_name(std::string_view s);    // 1-64 of [A-Za-z0-9_.-], not starting with '.'
+using pastiche::is_valid_style_name;             // common/text.h
 
 int64_t now_ms();                 // Unix epoch, milliseconds
 std::string iso8601(int64_t ms);  // "2024-05-01T12:34:56.789Z"

@@ -1,13 +1,12 @@
 #include "service/job_request.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <set>
-#include <sstream>
 
 #include "common/error.h"
+#include "common/option_catalog.h"
+#include "common/text.h"
 #include "service/ids.h"
 
 namespace pastiche::service {
@@ -18,60 +17,52 @@ namespace {
   throw InputError(field + ": " + message);
 }
 
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return {};
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
+// Fields of the job itself; every other field is a setting from the engines' catalogues.
+const std::set<std::string> kJobFields = {"method", "style", "style_mix", "content_job"};
+
+template <class T>
+const Option<T>* http_option(const OptionCatalog<T>& catalog, const std::string& name) {
+  const auto* o = find_option(catalog, name);
+  return o && o->used_by(option_use::http) ? o : nullptr;
 }
 
-int64_t parse_int(const std::string& field, const std::string& value, int64_t lo, int64_t hi) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (ec == std::errc::result_out_of_range) {
-    fail(field, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-  }
-  if (ec != std::errc() || p != value.data() + value.size()) fail(field, "must be an integer");
-  if (v < lo || v > hi) {
-    fail(field, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-  }
-  return v;
+bool is_known_field(const std::string& name) {
+  return kJobFields.count(name) || http_option(gatys_option_catalog(), name) ||
+         http_option(fast_option_catalog(), name);
 }
 
-// The shortest of 10, 15 or 17 significant digits that reads back as exactly `v`: stored
-// parameters must parse to the same values (a weight of .511111111111111 must not become
-// .5111111111), and messages stay short for ordinary numbers.
-std::string format_number(double v) {
-  for (int precision : {10, 15, 17}) {
-    std::ostringstream ss;
-    ss.precision(precision);
-    ss << v;
-    if (precision == 17 || std::strtod(ss.str().c_str(), nullptr) == v) return ss.str();
+// The service's own limits, narrower than the engines' (output size, Gatys steps and levels).
+template <class T>
+Option<T> limited(const Option<T>& o, const RequestLimits& limits) {
+  if (o.name == "size") {
+    Option<T> sized = o.within(limits.min_size, limits.max_size);
+    sized.zero_means.clear();  // a fast job without a size gets the photo's (fit_to_images)
+    return sized;
   }
-  return {};
+  if (o.name == "steps") return o.within(0, limits.max_steps);
+  if (o.name == "scales") return o.within(0, limits.max_scales);
+  return o;
 }
 
-double parse_double(const std::string& field, const std::string& value, double lo, double hi,
-                    bool lo_open = false) {
-  if (value.empty() || value.size() > 64) fail(field, "must be a number");
-  char* end = nullptr;
-  errno = 0;
-  double v = std::strtod(value.c_str(), &end);
-  if (end != value.c_str() + value.size() || !std::isfinite(v)) fail(field, "must be a number");
-  bool below = lo_open ? v <= lo : v < lo;
-  if (below || v > hi) {
-    fail(field, std::string("must be ") + (lo_open ? "greater than " : "between ") +
-                    format_number(lo) + (lo_open ? " and at most " : " and ") + format_number(hi));
+// Sets every settings field (not the job's own fields) through the catalogue of the method.
+template <class T>
+void apply_fields(const OptionCatalog<T>& catalog, const FormFields& fields,
+                  const RequestLimits& limits, T& target) {
+  for (const auto& [name, value] : fields) {
+    if (kJobFields.count(name)) continue;
+    const auto* o = http_option(catalog, name);
+    if (!o) fail(name, "applies to method gatys only (this is a fast job)");
+    limited(*o, limits).set(target, value);
   }
-  return v;
 }
 
-const std::set<std::string>& known_fields() {
-  static const std::set<std::string> fields = {
-      "method",         "style",     "style_mix",       "size",  "steps", "style_weight",
-      "content_weight", "tv_weight", "original_colors", "blend", "seed",  "optimizer",
-      "init",           "scales",    "content_job"};
-  return fields;
+template <class T>
+nlohmann::json http_params(const OptionCatalog<T>& catalog, const T& options) {
+  nlohmann::json p = nlohmann::json::object();
+  for (const auto& o : catalog) {
+    if (o.used_by(option_use::http)) p[o.name] = option_json(o, options);
+  }
+  return p;
 }
 
 }  // namespace
@@ -118,37 +109,6 @@ void fit_to_images(JobRequest& r, const cv::Size& content, const std::vector<cv:
   r.gatys.min_scale_size = std::max(r.gatys.min_scale_size, need);
 }
 
-bool parse_bool_field(const std::string& field, const std::string& value) {
-  std::string v;
-  for (char c : value) v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (v == "true" || v == "1" || v == "on" || v == "yes") return true;
-  if (v == "false" || v == "0" || v == "off" || v == "no") return false;
-  fail(field, "must be true or false");
-}
-
-std::map<std::string, double> parse_style_mix(const std::string& text) {
-  std::map<std::string, double> mix;
-  if (text.size() > 2048) fail("style_mix", "too long");
-  std::stringstream ss(text);
-  std::string item;
-  double sum = 0;
-  while (std::getline(ss, item, ',')) {
-    item = trim(item);
-    if (item.empty()) continue;
-    auto eq = item.find('=');
-    if (eq == std::string::npos)
-      fail("style_mix", "expected name=weight pairs, got '" + item + "'");
-    std::string name = trim(item.substr(0, eq));
-    if (!is_valid_style_name(name)) fail("style_mix", "invalid style name '" + name + "'");
-    double w = parse_double("style_mix", trim(item.substr(eq + 1)), 0, 1e6);
-    if (!mix.emplace(name, w).second) fail("style_mix", "'" + name + "' given twice");
-    sum += w;
-    if (mix.size() > 16) fail("style_mix", "at most 16 styles");
-  }
-  if (!mix.empty() && sum <= 0) fail("style_mix", "weights must not all be zero");
-  return mix;
-}
-
 std::string JobRequest::style_id() const {
   std::string s;
   for (const auto& id : styles) s += (s.empty() ? "" : ",") + id;
@@ -158,63 +118,36 @@ std::string JobRequest::style_id() const {
 nlohmann::json JobRequest::params() const {
   nlohmann::json mix = nlohmann::json::object();
   for (const auto& [k, v] : style_mix) mix[k] = v;
-  if (method == "fast") {
-    return {{"size", fast.size},
-            {"original_colors", fast.original_colors},
-            {"blend", fast.blend},
-            {"style_mix", mix}};
-  }
-  return {{"size", gatys.size},
-          {"steps", gatys.steps},
-          {"style_weight", gatys.style_weight},
-          {"content_weight", gatys.content_weight},
-          {"tv_weight", gatys.tv_weight},
-          {"original_colors", gatys.original_colors},
-          {"blend", gatys.blend},
-          {"seed", gatys.seed},
-          {"optimizer", to_string(gatys.optimizer)},
-          {"init", to_string(gatys.init)},
-          {"scales", gatys.scales},
-          {"style_mix", mix}};
+  nlohmann::json p = method == "fast" ? http_params(fast_option_catalog(), fast)
+                                      : http_params(gatys_option_catalog(), gatys);
+  p["style_mix"] = mix;
+  return p;
 }
 
 FormFields JobRequest::params_fields() const {
   FormFields f;
   f["method"] = method;
   f["style"] = style_id();
-  const nlohmann::json p = params();
-  for (const auto& [key, value] : p.items()) {
-    if (key == "style_mix") {
-      std::string text;
-      for (const auto& [name, w] : style_mix) {
-        text += (text.empty() ? "" : ",") + name + "=" + format_number(w);
-      }
-      if (!text.empty()) f[key] = text;
-    } else if (value.is_boolean()) {
-      f[key] = value.get<bool>() ? "true" : "false";
-    } else if (value.is_string()) {
-      f[key] = value.get<std::string>();
-    } else if (value.is_number_integer() || value.is_number_unsigned()) {
-      f[key] = value.dump();
-    } else {
-      f[key] = format_number(value.get<double>());
+  if (!style_mix.empty()) f["style_mix"] = format_style_mix(style_mix);
+  auto add = [&f](const auto& catalog, const auto& options) {
+    for (const auto& o : catalog) {
+      if (o.used_by(option_use::http)) f[o.name] = o.get(options);
     }
+  };
+  if (method == "fast") {
+    add(fast_option_catalog(), fast);
+    if (fast.size == 0) f.erase("size");
+  } else {
+    add(gatys_option_catalog(), gatys);
   }
-  if (method == "fast" && fast.size == 0) f.erase("size");
   return f;
 }
 
 JobRequest parse_job_request(const FormFields& raw, const RequestLimits& limits) {
   FormFields fields;
   for (const auto& [key, value] : raw) {
-    if (!known_fields().count(key)) {
-      std::string shown = key.size() > 40 ? key.substr(0, 40) + "…" : key;
-      for (char& c : shown) {
-        if (static_cast<unsigned char>(c) < 0x20) c = '?';
-      }
-      fail(shown, "unknown field");
-    }
-    std::string v = trim(value);
+    if (!is_known_field(key)) fail(printable(key), "unknown field");
+    std::string v = trim_blanks(value);
     if (!v.empty()) fields[key] = v;
   }
   auto has = [&](const char* k) { return fields.count(k) > 0; };
@@ -225,77 +158,36 @@ JobRequest parse_job_request(const FormFields& raw, const RequestLimits& limits)
     if (r.method != "fast" && r.method != "gatys") fail("method", "must be fast or gatys");
   }
   if (!has("style")) fail("style", "required");
-  {
-    std::stringstream ss(fields["style"]);
-    std::string id;
-    while (std::getline(ss, id, ',')) {
-      id = trim(id);
-      if (!is_valid_style_name(id)) fail("style", "invalid style id");
-      r.styles.push_back(id);
-    }
-    if (r.styles.empty()) fail("style", "required");
-    size_t max_styles = r.method == "fast" ? 1 : 4;
-    if (r.styles.size() > max_styles) {
-      fail("style", r.method == "fast" ? "fast jobs take one style (use style_mix for a "
-                                         "multi-style model)"
-                                       : "at most 4 styles");
-    }
-    std::set<std::string> unique(r.styles.begin(), r.styles.end());
-    if (unique.size() != r.styles.size()) fail("style", "a style is given twice");
+  for (const auto& id : split_list(fields["style"])) {
+    if (!is_valid_style_name(id)) fail("style", "invalid style id");
+    r.styles.push_back(id);
   }
+  if (r.styles.empty()) fail("style", "required");
+  const size_t max_styles = r.method == "fast" ? 1 : 4;
+  if (r.styles.size() > max_styles) {
+    fail("style", r.method == "fast"
+                      ? "fast jobs take one style (use style_mix for a multi-style model)"
+                      : "at most 4 styles");
+  }
+  if (std::set<std::string>(r.styles.begin(), r.styles.end()).size() != r.styles.size())
+    fail("style", "a style is given twice");
   if (has("style_mix")) r.style_mix = parse_style_mix(fields["style_mix"]);
   if (has("content_job")) {
     r.content_job = fields["content_job"];
     if (!is_valid_id(r.content_job)) fail("content_job", "not a job id");
   }
-
-  int size = 0;
-  if (has("size")) {
-    r.size_given = true;
-    size = static_cast<int>(parse_int("size", fields["size"], limits.min_size, limits.max_size));
-  }
-  bool original_colors =
-      has("original_colors") && parse_bool_field("original_colors", fields["original_colors"]);
-  double blend = has("blend") ? parse_double("blend", fields["blend"], 0, 1) : 1.0;
+  r.size_given = has("size");
 
   if (r.method == "fast") {
-    for (const char* gatys_only : {"steps", "style_weight", "content_weight", "tv_weight", "seed",
-                                   "optimizer", "init", "scales"}) {
-      if (has(gatys_only)) fail(gatys_only, "applies to method gatys only (this is a fast job)");
-    }
-    r.fast.size = size;
-    r.fast.original_colors = original_colors;
-    r.fast.blend = blend;
+    apply_fields(fast_option_catalog(), fields, limits, r.fast);
     r.fast.style_mix = r.style_mix;
     r.fast.validate();
     return r;
   }
 
   GatysOptions& g = r.gatys;
-  if (r.size_given) g.size = std::min(size, limits.max_size);
-  if (!r.size_given && g.size > limits.max_size) g.size = limits.max_size;
-  g.original_colors = original_colors;
-  g.blend = blend;
-  if (has("steps"))
-    g.steps = static_cast<int>(parse_int("steps", fields["steps"], 0, limits.max_steps));
-  if (has("style_weight"))
-    g.style_weight = parse_double("style_weight", fields["style_weight"], 0, 1e9, true);
-  if (has("content_weight"))
-    g.content_weight = parse_double("content_weight", fields["content_weight"], 0, 1e9);
-  if (has("tv_weight")) g.tv_weight = parse_double("tv_weight", fields["tv_weight"], 0, 1e9);
-  if (has("seed")) g.seed = static_cast<uint64_t>(parse_int("seed", fields["seed"], 0, INT64_MAX));
-  if (has("optimizer")) {
-    const auto& o = fields["optimizer"];
-    if (o != "lbfgs" && o != "adam") fail("optimizer", "must be lbfgs or adam");
-    g.optimizer = parse_optimizer(o);
-  }
-  if (has("init")) {
-    const auto& i = fields["init"];
-    if (i != "content" && i != "noise" && i != "style")
-      fail("init", "must be content, noise or style");
-    g.init = parse_init(i);
-  }
-  if (has("scales")) g.scales = static_cast<int>(parse_int("scales", fields["scales"], 0, 6));
+  if (g.size > limits.max_size) g.size = limits.max_size;
+  apply_fields(gatys_option_catalog(), fields, limits, g);
   if (!r.style_mix.empty()) {
     if (r.styles.size() < 2) fail("style_mix", "gatys mixes need two or more styles in 'style'");
     for (const auto& id : r.styles) {
@@ -327,12 +219,12 @@ FormFields fields_from_json(const std::string& body) {
     } else if (value.is_null()) {
       continue;
     } else if (key == "style_mix" && value.is_object()) {
-      std::string text;
+      std::map<std::string, double> mix;
       for (const auto& [name, w] : value.items()) {
         if (!w.is_number()) fail("style_mix", "weights must be numbers");
-        text += (text.empty() ? "" : ",") + name + "=" + format_number(w.get<double>());
+        mix[name] = w.get<double>();
       }
-      f[key] = text;
+      f[key] = format_style_mix(mix);
     } else {
       fail(key.size() > 40 ? key.substr(0, 40) : key, "must be a string, number or boolean");
     }

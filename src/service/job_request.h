@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "fast/fast_stylizer.h"
+#include "fast/fast_options.h"
 #include "gatys/gatys_options.h"
 
 namespace pastiche::service {
@@ -31,6 +31,7 @@ struct RequestLimits {
   int max_size = 2048;   // longest side of an output, px
   int max_steps = 2000;  // Gatys loss evaluations
   int min_size = 64;
+  int max_scales = 6;  // Gatys coarse-to-fine levels
 };
 
 struct JobRequest {
@@ -67,9 +68,5 @@ FormFields fields_from_json(const std::string& body);
 // POST /api/stylize names some fields differently (original_color, blend_alpha, image):
 // maps them onto a fast JobRequest.
 JobRequest parse_stylize_request(const FormFields& fields, const RequestLimits& limits);
-
-// Parses "a=0.5,b=0.5" (weights >= 0, finite, not all zero).
-std::map<std::string, double> parse_style_mix(const std::string& text);
-bool parse_bool_field(const std::string& field, const std::string& value);
 
 }  // namespace pastiche::service

@@ -1,0 +1,113 @@
+#include "fast/fast_options.h"
+
+#include "common/error.h"
+#include "common/text.h"
+
+namespace pastiche {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& field, const std::string& rule) {
+  throw InputError(field + ": " + rule);
+}
+
+Option<FastOptions> style_mix_option(unsigned uses) {
+  Option<FastOptions> o;
+  o.name = "style_mix";
+  o.kind = OptionKind::text;
+  o.help = "Multi-style models: name=weight,... (default: the first style)";
+  o.uses = uses;
+  o.get = [](const FastOptions& f) { return format_style_mix(f.style_mix); };
+  o.parse = [](const Option<FastOptions>& self, FastOptions& f, const std::string& text) {
+    f.style_mix = parse_style_mix(text, self.name);
+  };
+  o.check = [](const Option<FastOptions>& self, const FastOptions& f) {
+    for (const auto& [name, w] : f.style_mix) check_number(self.name, w, 0, 1e6);
+  };
+  return o;
+}
+
+}  // namespace
+
+const OptionCatalog<FastOptions>& fast_option_catalog() {
+  using F = FastOptions;
+  namespace use = option_use;
+  constexpr unsigned everywhere = use::stylize | use::video | use::http;
+  static const OptionCatalog<F> catalog = [] {
+    OptionCatalog<F> c;
+    c.push_back(integer_option("size", &F::size, 16, 16384,
+                               "Longest side to paint at, px (the result keeps the input's shape)",
+                               everywhere, "the input's own size"));
+    c.push_back(flag_option("original_colors", &F::original_colors,
+                            "Keep the photo's colours (luminance-only transfer)", everywhere));
+    c.back().cli = "--original-colors,--original-colours";
+    c.push_back(number_option("blend", &F::blend, 0, 1,
+                              "Blend with the original: 1 = stylised only, 0 = original",
+                              everywhere));
+    // Over HTTP the mix is a field of the job (it weights the styles of Gatys jobs too).
+    c.push_back(style_mix_option(use::stylize | use::video));
+    c.push_back(integer_option("tile", &F::tile, 128, 8192,
+                               "Tile side for huge images, px (bounds memory)", use::stylize,
+                               "automatic"));
+    return c;
+  }();
+  return catalog;
+}
+
+const OptionCatalog<VideoOptions>& video_option_catalog() {
+  using V = VideoOptions;
+  constexpr unsigned video = option_use::video;
+  static const OptionCatalog<V> catalog = [] {
+    OptionCatalog<V> c;
+    for (const auto& o : fast_option_catalog()) {
+      if (o.used_by(video)) c.push_back(nested_option(o, &V::frame));
+    }
+    c.push_back(number_option("smooth", &V::smooth, 0, 0.99,
+                              "Temporal smoothing: blend each frame with the previous output to "
+                              "reduce flicker",
+                              video));
+    c.push_back(
+        text_option("codec", &V::codec, "FourCC (default: mp4v for .mp4, MJPG for .avi)", video));
+    c.push_back(integer_option("max_frames", &V::max_frames, 0, INT32_MAX,
+                               "Stop after this many frames", video, "all"));
+    return c;
+  }();
+  return catalog;
+}
+
+void FastOptions::validate() const {
+  validate_options(fast_option_catalog(), *this);
+}
+
+void VideoOptions::validate() const {
+  validate_options(video_option_catalog(), *this);
+  if (!codec.empty() && codec.size() != 4)
+    fail("codec", "must be a four-character code such as mp4v or MJPG");
+}
+
+std::map<std::string, double> parse_style_mix(const std::string& text, const std::string& field) {
+  if (text.size() > 2048) fail(field, "too long");
+  std::map<std::string, double> mix;
+  double sum = 0;
+  for (const auto& item : split_list(text)) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos) fail(field, "expected name=weight pairs, got '" + item + "'");
+    const std::string name = trim_blanks(item.substr(0, eq));
+    if (!is_valid_style_name(name)) fail(field, "invalid style name '" + printable(name) + "'");
+    const double w = parse_number(field, item.substr(eq + 1), 0, 1e6);
+    if (!mix.emplace(name, w).second) fail(field, "'" + name + "' given twice");
+    sum += w;
+    if (mix.size() > 16) fail(field, "at most 16 styles");
+  }
+  if (!mix.empty() && sum <= 0) fail(field, "weights must not all be zero");
+  return mix;
+}
+
+std::string format_style_mix(const std::map<std::string, double>& mix) {
+  std::string text;
+  for (const auto& [name, w] : mix)
+    text += (text.empty() ? "" : ",") + name + "=" + format_number(w);
+  return text;
+}
+
+}  // namespace pastiche

@@ -1,0 +1,38 @@
+// Every setting of applying a fast model, to an image or a video, with its default in one place;
+// the catalogues declare each setting's range, help and where it is accepted (CLI `stylize`,
+// `stylize-video`, HTTP fields), and validate() is the single check.
+#pragma once
+#include <map>
+#include <string>
+
+#include "common/option_catalog.h"
+
+namespace pastiche {
+
+struct FastOptions {
+  int size = 0;  // longest side of the output; 0 = the input's size
+  bool original_colors = false;
+  double blend = 1.0;                       // 1 = stylised only
+  std::map<std::string, double> style_mix;  // multi-style models: style name -> weight
+  int tile = 0;                             // tile side for huge images; 0 = automatic
+  void validate() const;                    // throws InputError naming the field
+};
+
+struct VideoOptions {
+  FastOptions frame;      // per-frame options; frame.size = processing size (0 = native)
+  double smooth = 0.0;    // temporal smoothing: out = (1-a)·stylised + a·previous out, a < 1
+  std::string codec;      // FourCC; empty = from the output extension (.mp4 mp4v, .avi MJPG)
+  int max_frames = 0;     // stop after this many frames (0 = all)
+  void validate() const;  // throws InputError naming the field
+};
+
+const OptionCatalog<FastOptions>& fast_option_catalog();
+const OptionCatalog<VideoOptions>& video_option_catalog();
+
+// "a=0.5,b=0.5": style names (1-64 of [A-Za-z0-9_.-]) with weights >= 0, not all zero, at most
+// 16 styles. InputError naming `field`.
+std::map<std::string, double> parse_style_mix(const std::string& text,
+                                              const std::string& field = "style_mix");
+std::string format_style_mix(const std::map<std::string, double>& mix);  // parses back the same
+
+}  // namespace pastiche
