@@ -11,6 +11,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread libgoogle-perftools-dev
   libopencv-dev
   libcpp-httplib-dev libmicrohttpd-dev nlohmann-json3-dev libsqlite3-dev
+  postgresql libpqxx-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format

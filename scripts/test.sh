@@ -11,6 +11,12 @@ bash scripts/build.sh
 status=0
 # Web UI unit tests (vitest); build-web.sh installed the locked dependencies.
 if [ -d web/node_modules ]; then (cd web && npx vitest run) || status=1; fi
+# A throwaway PostgreSQL cluster for the PostgreSQL store, queue and service tests; stopped and
+# removed at exit whatever happens.
+PG_TEST_DIR=$(mktemp -d /tmp/pastiche-pg.XXXXXX)
+trap 'bash scripts/pg-test-cluster.sh stop "$PG_TEST_DIR"' EXIT
+PASTICHE_TEST_DATABASE_URL=$(bash scripts/pg-test-cluster.sh start "$PG_TEST_DIR")
+export PASTICHE_TEST_DATABASE_URL
 (cd build && ctest --output-on-failure -j "$(nproc)" --timeout 900) || status=1
 if [ -f scripts/fuzz.sh ]; then bash scripts/fuzz.sh --smoke || status=1; fi
 if [ -f scripts/test-e2e.sh ]; then bash scripts/test-e2e.sh || status=1; fi

@@ -1,5 +1,6 @@
-// Where jobs and uploaded styles are recorded. A small interface so the SQLite implementation can
-// be swapped for a shared (PostgreSQL) queue later; the service never issues SQL itself.
+// Where jobs and uploaded styles are recorded: SQLite (sqlite_job_store.h, embedded default) or
+// PostgreSQL (pg_job_store.h, shared by several processes). The service never issues SQL itself;
+// the queue operations on the same rows (claim, lease, cancel) are in job_queue.h.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -35,6 +36,11 @@ struct JobRecord {
   double seconds = 0;
   int width = 0, height = 0;
   int64_t fetched_ms = 0;  // when its result was first downloaded; 0 = never
+  // Written by the JobQueue only (insert stores them, update() leaves them alone):
+  std::string worker_id;          // the worker holding a running job; empty otherwise
+  int64_t lease_expires_ms = 0;   // a running job's lease ends then unless its worker heartbeats
+  bool cancel_requested = false;  // a running job should stop (its worker's heartbeat says so)
+  bool delete_requested = false;  // ...and be removed with its files once it has stopped
 };
 
 struct StyleRecord {
@@ -50,7 +56,8 @@ class JobStore {
 
   virtual void insert(const JobRecord& job) = 0;
   virtual std::optional<JobRecord> get(const std::string& id) = 0;
-  virtual void update(const JobRecord& job) = 0;  // every column but id/owner/created
+  // Every column but id/owner/created and the queue's (worker_id, lease, cancel/delete flags).
+  virtual void update(const JobRecord& job) = 0;
   virtual void update_progress(const std::string& id, const std::string& progress_json) = 0;
   virtual bool remove(const std::string& id) = 0;
 

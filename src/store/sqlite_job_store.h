@@ -1,5 +1,6 @@
 // JobStore on a single SQLite file in WAL mode (readers never block the writer). One connection
-// guarded by a mutex: the service does a few small statements per request.
+// guarded by a mutex: the service does a few small statements per request. The schema's
+// migrations are in sqlite_schema.h; the queue on the same file in sqlite_job_queue.h.
 //
 // Opening refuses a damaged or unwritable database with one line that says what to do, rather
 // than starting and failing every request: quick_check, then a real write.
@@ -44,12 +45,16 @@ class SqliteJobStore : public JobStore {
   // The server must be stopped.
   static void restore(const std::string& backup, const std::string& db_path);
 
+  // Runs f(sqlite3*) under the store's lock: the SQLite job queue shares this connection.
+  template <class F>
+  auto with_db(F&& f) {
+    std::lock_guard lock(mutex_);
+    return f(db_);
+  }
+  const std::string& path() const { return path_; }
+
  private:
-  class Statement;
-  void exec(const char* sql);
-  void migrate();
   void check_integrity();
-  std::vector<JobRecord> query_jobs(Statement& st);
 
   std::mutex mutex_;
   sqlite3* db_ = nullptr;

@@ -1,0 +1,116 @@
+// The durable job queue: the rows of the JobStore seen as a queue that several worker processes
+// share. Lanes are job methods ("fast", "gatys"): a worker claims the oldest queued job of a lane
+// and holds it under a lease that its heartbeat extends; a job whose lease runs out goes back to
+// the queue (at-least-once), and fails after max_attempts starts. Cancel is a row flag the holder
+// sees on its next heartbeat. Progress and status changes are signalled to subscribers in every
+// process (an API node can follow a job that a worker elsewhere runs).
+//
+// Backends: SqliteJobQueue (one process, the embedded default) and PgJobQueue (PostgreSQL, any
+// number of processes: SELECT ... FOR UPDATE SKIP LOCKED, LISTEN/NOTIFY).
+//
+// Times are Unix epoch milliseconds from the queue's clock (system_clock_ms unless a test steps
+// its own); processes sharing a database need synchronised clocks (leases are seconds long).
+// Every call throws std::runtime_error when the database fails.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/job_store.h"
+
+namespace pastiche {
+
+using Clock = std::function<int64_t()>;
+int64_t system_clock_ms();
+
+struct WorkerInfo {
+  std::string id;  // unique per worker process
+  std::string host;
+  std::vector<std::string> lanes;
+  int64_t started_ms = 0;
+  int64_t last_seen_ms = 0;  // set by register_worker and heartbeat
+};
+
+class JobQueue {
+ public:
+  enum class CancelOutcome {
+    not_found,   // no such job
+    finished,    // it had already finished: nothing changed
+    cancelled,   // it was queued: now cancelled (finished_ms set)
+    cancelling,  // it is running: flagged; its worker stops it after its next heartbeat
+  };
+  using UpdateCallback = std::function<void(const std::string& job_id)>;
+
+  virtual ~JobQueue() = default;
+
+  // Inserts the job as queued (worker, lease and flags cleared) unless `max_queued` jobs, all
+  // lanes together, are queued already (false; checked atomically with the insert). max_queued
+  // <= 0: no bound. Wakes the lane's waiting workers.
+  virtual bool enqueue(const JobRecord& job, int max_queued) = 0;
+
+  // The oldest queued job of `lane` (created_ms, then insertion order), now running: attempts+1,
+  // started_ms = now, held by `worker_id` until now + lease_ms. nullopt when the lane is empty.
+  virtual std::optional<JobRecord> claim(const std::string& lane, const std::string& worker_id,
+                                         int64_t lease_ms) = 0;
+
+  // Extends the lease of every job `worker_id` holds to now + lease_ms and records the worker as
+  // seen now. Returns the ids among its jobs whose cancel was requested (stop them, then finish
+  // them as cancelled).
+  virtual std::vector<std::string> heartbeat(const std::string& worker_id, int64_t lease_ms) = 0;
+
+  // Stores the job's progress (JobStore::update_progress) and signals subscribers.
+  virtual void publish_progress(const std::string& id, const std::string& progress_json) = 0;
+
+  // Writes the job's final record (every column JobStore::update writes; done, failed,
+  // cancelled...) and releases it, only while `worker_id` still holds it (running, its lease not
+  // reaped). false: the lease was lost (the job was reaped, cancelled by expiry or removed) and
+  // nothing was written.
+  virtual bool finish(const JobRecord& job, const std::string& worker_id) = 0;
+
+  // A held job goes back to the queue, its attempt not counted (a draining worker), or, when its
+  // cancel was requested, becomes cancelled. Returns the job as it is now; nullopt when
+  // `worker_id` does not hold it.
+  virtual std::optional<JobRecord> release(const std::string& id, const std::string& worker_id) = 0;
+
+  // Running jobs whose lease has expired (their worker died or hangs): queued again, or failed
+  // with a reason once they have started `max_attempts` times, or cancelled when a cancel was
+  // requested. Returns them as they are now (delete_requested ones are for the caller to remove).
+  virtual std::vector<JobRecord> reap(int max_attempts) = 0;
+
+  // Cancels a queued job at once, or flags a running one; delete_after also sets
+  // delete_requested (the stopped job is then removed with its files by whoever sees it).
+  virtual CancelOutcome request_cancel(const std::string& id, bool delete_after = false) = 0;
+
+  virtual int position(const std::string& id) = 0;  // 1-based within its lane; 0 = not queued
+  virtual std::map<std::string, int64_t> queued_by_lane() = 0;  // lanes with queued jobs only
+
+  // Returns true as soon as `lane` may have work (a job is queued there now, or one was
+  // enqueued or released while waiting), false after `timeout` or wake_waiters(). Notifications
+  // can be missed, so callers claim after either answer (the timeout is the polling fallback).
+  virtual bool wait_for_work(const std::string& lane, std::chrono::milliseconds timeout) = 0;
+  // Ends every wait_for_work now (shutdown).
+  virtual void wake_waiters() = 0;
+
+  // `fn(job_id)` runs after any job's status or progress changed through any queue on the same
+  // database (enqueue, claim, progress, finish, release, reap, cancel), on a thread of the
+  // queue's (PostgreSQL: its listener; SQLite: the caller's, after the change). An empty id:
+  // notifications may have been lost (the listener reconnected): re-read what you follow.
+  // Callbacks must not block for long nor call unsubscribe. Returns a token for unsubscribe.
+  virtual int subscribe(UpdateCallback fn) = 0;
+  virtual void unsubscribe(int token) = 0;  // the callback is not running when this returns
+
+  // The worker registry: a worker registers on start (last_seen = now), heartbeats while it
+  // runs and removes itself when it stops. list_workers: those seen within max_age_ms (<= 0:
+  // all), oldest first.
+  virtual void register_worker(const WorkerInfo& worker) = 0;
+  virtual std::vector<WorkerInfo> list_workers(int64_t max_age_ms) = 0;
+  virtual bool remove_worker(const std::string& id) = 0;
+};
+
+const char* to_string(JobQueue::CancelOutcome outcome);
+
+}  // namespace pastiche

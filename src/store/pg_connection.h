@@ -1,0 +1,120 @@
+// A PostgreSQL database for the stores: a small pool of libpqxx connections (thread-safe; a
+// caller waits when all are in use) and the schema migrations, applied on open. PgJobStore,
+// PgImageStore and PgJobQueue share one PgDatabase; each process opens its own.
+//
+// URLs are libpq's: postgresql://user:password@host:port/dbname?options, or
+// postgresql:///dbname?host=/socket/dir. Error messages never include the password.
+#pragma once
+#include <pqxx/pqxx>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace pastiche {
+
+// The URL with any password replaced by "***" (for messages and logs).
+std::string redact_database_url(const std::string& url);
+
+class PgDatabase {
+ public:
+  // Connects once (so a wrong URL fails here, with a message naming it) and applies the
+  // schema migrations. `connections`: the pool's size (>= 1).
+  explicit PgDatabase(const std::string& url, int connections = 4);
+  ~PgDatabase();
+  PgDatabase(const PgDatabase&) = delete;
+  PgDatabase& operator=(const PgDatabase&) = delete;
+
+  const std::string& url() const { return url_; }
+  std::string redacted_url() const { return redact_database_url(url_); }
+
+  // Runs f(pqxx::connection&) on a pooled connection. A connection found broken is replaced and
+  // f runs once more; f must be safe to repeat.
+  template <class F>
+  auto run(F&& f) {
+    for (int attempt = 0;; ++attempt) {
+      Lease lease(*this);
+      try {
+        return f(*lease.conn);
+      } catch (const pqxx::broken_connection&) {
+        lease.broken = true;
+        if (attempt >= 1) throw;
+      }
+    }
+  }
+
+  // Runs f(pqxx::transaction_base&) without a transaction block: each statement commits on its
+  // own (single-statement reads and writes; one round trip each).
+  template <class F>
+  auto autocommit(F&& f) {
+    return run([&](pqxx::connection& c) {
+      pqxx::nontransaction tx(c);
+      if constexpr (std::is_void_v<decltype(f(static_cast<pqxx::transaction_base&>(tx)))>) {
+        f(static_cast<pqxx::transaction_base&>(tx));
+        tx.commit();
+      } else {
+        auto result = f(static_cast<pqxx::transaction_base&>(tx));
+        tx.commit();
+        return result;
+      }
+    });
+  }
+
+  // Runs f(pqxx::work&) in a READ COMMITTED transaction and commits it; repeats it (a few
+  // times) after a deadlock or serialisation failure, and once on a broken connection.
+  template <class F>
+  auto transact(F&& f) {
+    return run([&](pqxx::connection& c) {
+      for (int attempt = 0;; ++attempt) {
+        try {
+          pqxx::work tx(c);
+          if constexpr (std::is_void_v<decltype(f(tx))>) {
+            f(tx);
+            tx.commit();
+            return;
+          } else {
+            auto result = f(tx);
+            tx.commit();
+            return result;
+          }
+        } catch (const pqxx::serialization_failure&) {
+          if (attempt >= 4) throw;
+        } catch (const pqxx::deadlock_detected&) {
+          if (attempt >= 4) throw;
+        }
+      }
+    });
+  }
+
+  // Empty when the database can be read and written now; otherwise what is wrong.
+  std::string health_check();
+
+ private:
+  struct Lease {
+    explicit Lease(PgDatabase& db) : db(db), conn(db.take()) {}
+    ~Lease() { db.give_back(std::move(conn), broken); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    PgDatabase& db;
+    std::unique_ptr<pqxx::connection> conn;
+    bool broken = false;
+  };
+  std::unique_ptr<pqxx::connection> take();
+  void give_back(std::unique_ptr<pqxx::connection> conn, bool broken);
+
+  std::string url_;
+  int max_connections_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  int open_ = 0;  // connections in use or idle
+};
+
+// Opens a new connection to `url`, with a message naming the (redacted) URL on failure.
+std::unique_ptr<pqxx::connection> connect_postgres(const std::string& url);
+
+}  // namespace pastiche

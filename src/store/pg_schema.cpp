@@ -1,0 +1,108 @@
+#include "store/pg_schema.h"
+
+#include <chrono>
+#include <string>
+
+namespace pastiche {
+
+namespace {
+
+// The jobs table mirrors SQLite's; `seq` is the insertion order (SQLite's rowid) that breaks
+// ties between jobs created in the same millisecond.
+constexpr const char* kV1Tables = R"sql(
+CREATE TABLE jobs (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+  id TEXT PRIMARY KEY, owner TEXT NOT NULL, method TEXT NOT NULL, style TEXT NOT NULL,
+  style_title TEXT NOT NULL DEFAULT '', params TEXT NOT NULL, status TEXT NOT NULL,
+  progress TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '',
+  attempts INTEGER NOT NULL DEFAULT 0, created_ms BIGINT NOT NULL,
+  started_ms BIGINT NOT NULL DEFAULT 0, finished_ms BIGINT NOT NULL DEFAULT 0,
+  seconds DOUBLE PRECISION NOT NULL DEFAULT 0, width INTEGER NOT NULL DEFAULT 0,
+  height INTEGER NOT NULL DEFAULT 0, fetched_ms BIGINT NOT NULL DEFAULT 0);
+CREATE INDEX jobs_owner ON jobs (owner, created_ms, seq);
+CREATE INDEX jobs_status ON jobs (status, created_ms, seq);
+CREATE TABLE styles (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+  id TEXT PRIMARY KEY, owner TEXT NOT NULL, title TEXT NOT NULL, artist TEXT NOT NULL,
+  description TEXT NOT NULL, created_ms BIGINT NOT NULL);
+CREATE INDEX styles_owner ON styles (owner, created_ms, seq);
+CREATE TABLE health (id INTEGER PRIMARY KEY, checked_ms BIGINT NOT NULL);
+)sql";
+
+// The durable queue: holder, lease and cancel flags of running jobs, the per-lane claim order
+// (queued jobs only), and the worker registry.
+constexpr const char* kV2Queue = R"sql(
+ALTER TABLE jobs ADD COLUMN worker_id TEXT NOT NULL DEFAULT '',
+  ADD COLUMN lease_expires_ms BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT false,
+  ADD COLUMN delete_requested BOOLEAN NOT NULL DEFAULT false;
+CREATE INDEX jobs_lane ON jobs (method, created_ms, seq) WHERE status = 'queued';
+CREATE INDEX jobs_held ON jobs (worker_id, lease_expires_ms) WHERE status = 'running';
+CREATE TABLE workers (
+  id TEXT PRIMARY KEY, host TEXT NOT NULL, lanes TEXT NOT NULL,
+  started_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL);
+)sql";
+
+// Images shared by every node; keys in byte order so a prefix is a key range. One row holds
+// the total, kept in the same transaction as each change (the disk quota reads it often).
+constexpr const char* kV3Images = R"sql(
+CREATE TABLE images (
+  key TEXT COLLATE "C" PRIMARY KEY, bytes BYTEA NOT NULL, size BIGINT NOT NULL);
+CREATE TABLE image_usage (id INTEGER PRIMARY KEY CHECK (id = 1), total_bytes BIGINT NOT NULL);
+INSERT INTO image_usage VALUES (1, 0);
+)sql";
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+
+// Append only: a released version never changes.
+constexpr Migration kMigrations[] = {
+    {1, "jobs, styles and health", kV1Tables},
+    {2, "job queue: leases, cancel flags, workers", kV2Queue},
+    {3, "images", kV3Images},
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kPgSchemaVersion);
+
+// Any constant shared by every Pastiche process: the migration lock's key.
+constexpr long long kMigrationLock = 0x7061737469636865LL;  // "pastiche"
+
+int current_version(pqxx::transaction_base& tx) {
+  auto exists = tx.exec1("SELECT to_regclass('schema_migrations') IS NOT NULL");
+  if (!exists[0].as<bool>()) return 0;
+  return tx.exec1("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")[0].as<int>();
+}
+
+}  // namespace
+
+int postgres_schema_version(pqxx::connection& conn) {
+  pqxx::read_transaction tx(conn);
+  return current_version(tx);
+}
+
+void migrate_postgres(pqxx::connection& conn, int target) {
+  {
+    pqxx::read_transaction tx(conn);
+    if (current_version(tx) >= target) return;  // the usual case: no lock needed
+  }
+  pqxx::work tx(conn);
+  tx.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLock);
+  tx.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+      " name TEXT NOT NULL, applied_ms BIGINT NOT NULL)");
+  const int version = current_version(tx);  // another process may have applied some meanwhile
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  for (const auto& m : kMigrations) {
+    if (m.version <= version || m.version > target) continue;
+    tx.exec(m.sql);
+    tx.exec_params("INSERT INTO schema_migrations (version, name, applied_ms) VALUES ($1, $2, $3)",
+                   m.version, std::string(m.name), static_cast<long long>(now));
+  }
+  tx.commit();
+}
+
+}  // namespace pastiche

@@ -1,0 +1,95 @@
+#include "store/sqlite_schema.h"
+
+#include <sqlite3.h>
+
+#include <string>
+
+#include "store/sqlite_db.h"
+
+namespace pastiche {
+
+namespace {
+
+bool has_column(sqlite3* db, const char* table, const std::string& column) {
+  SqliteStatement cols(db, std::string("PRAGMA table_info(") + table + ")");
+  bool found = false;
+  while (cols.step()) found = found || cols.text(1) == column;
+  return found;
+}
+
+void add_column(sqlite3* db, const char* table, const char* column, const char* type) {
+  if (has_column(db, table, column)) return;
+  sqlite_exec(db,
+              (std::string("ALTER TABLE ") + table + " ADD COLUMN " + column + " " + type).c_str());
+}
+
+// 1: the tables (files from before versioning have them already) and the results' first
+// download (the quota keeps unfetched results).
+void v1_fetched(sqlite3* db) {
+  sqlite_exec(db,
+              "CREATE TABLE IF NOT EXISTS jobs ("
+              " id TEXT PRIMARY KEY, owner TEXT NOT NULL, method TEXT NOT NULL,"
+              " style TEXT NOT NULL, style_title TEXT NOT NULL DEFAULT '',"
+              " params TEXT NOT NULL, status TEXT NOT NULL, progress TEXT NOT NULL DEFAULT '',"
+              " error TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
+              " created_ms INTEGER NOT NULL, started_ms INTEGER NOT NULL DEFAULT 0,"
+              " finished_ms INTEGER NOT NULL DEFAULT 0, seconds REAL NOT NULL DEFAULT 0,"
+              " width INTEGER NOT NULL DEFAULT 0, height INTEGER NOT NULL DEFAULT 0)");
+  sqlite_exec(db, "CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, created_ms)");
+  sqlite_exec(db, "CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, created_ms)");
+  sqlite_exec(db,
+              "CREATE TABLE IF NOT EXISTS styles ("
+              " id TEXT PRIMARY KEY, owner TEXT NOT NULL, title TEXT NOT NULL,"
+              " artist TEXT NOT NULL, description TEXT NOT NULL, created_ms INTEGER NOT NULL)");
+  add_column(db, "jobs", "fetched_ms", "INTEGER NOT NULL DEFAULT 0");
+  sqlite_exec(db, "CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, checked_ms INTEGER)");
+}
+
+// 2: the durable queue: which worker holds a running job and until when, cancel and delete
+// requests for running jobs, the worker registry, and the per-lane claim order.
+void v2_queue(sqlite3* db) {
+  add_column(db, "jobs", "worker_id", "TEXT NOT NULL DEFAULT ''");
+  add_column(db, "jobs", "lease_expires_ms", "INTEGER NOT NULL DEFAULT 0");
+  add_column(db, "jobs", "cancel_requested", "INTEGER NOT NULL DEFAULT 0");
+  add_column(db, "jobs", "delete_requested", "INTEGER NOT NULL DEFAULT 0");
+  sqlite_exec(db, "CREATE INDEX IF NOT EXISTS jobs_lane ON jobs(status, method, created_ms)");
+  sqlite_exec(db, "CREATE INDEX IF NOT EXISTS jobs_worker ON jobs(worker_id, status)");
+  sqlite_exec(db,
+              "CREATE TABLE IF NOT EXISTS workers ("
+              " id TEXT PRIMARY KEY, host TEXT NOT NULL, lanes TEXT NOT NULL,"
+              " started_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL)");
+}
+
+struct Migration {
+  int version;
+  void (*apply)(sqlite3*);
+};
+
+// Append only: a released version never changes.
+constexpr Migration kMigrations[] = {
+    {1, v1_fetched},
+    {2, v2_queue},
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSqliteSchemaVersion);
+
+}  // namespace
+
+int sqlite_schema_version(sqlite3* db) {
+  SqliteStatement version(db, "PRAGMA user_version");
+  return version.step() ? static_cast<int>(version.integer(0)) : 0;
+}
+
+void migrate_sqlite(sqlite3* db, int target) {
+  for (const auto& m : kMigrations) {
+    if (m.version > target) break;
+    if (sqlite_schema_version(db) >= m.version) continue;
+    SqliteTransaction tx(db);
+    if (sqlite_schema_version(db) < m.version) {  // another connection may have done it
+      m.apply(db);
+      sqlite_exec(db, ("PRAGMA user_version = " + std::to_string(m.version)).c_str());
+    }
+    tx.commit();
+  }
+}
+
+}  // namespace pastiche
