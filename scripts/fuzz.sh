@@ -20,7 +20,7 @@ if [[ ! -f "$build/build.ninja" && ! -f "$build/Makefile" ]]; then
   echo "fuzz: no CMake build in '$build'; configure and build first; skipping"
   exit 0
 fi
-cmake --build "$build" --target pastiche_core -- -j2 >/dev/null
+cmake --build "$build" --target pastiche -- -j2 >/dev/null
 out="$build/fuzz"
 mkdir -p "$out"
 # Include directories and link libraries of the core library, as CMake computed them.

@@ -64,6 +64,7 @@ void CatalogOptions::declare(const OptionCatalog<T>& catalog, const T& defaults)
     auto* option = command_->add_option_function<std::string>(
         names, [values, name](const std::string& v) { (*values)[name] = v; }, o.help);
     option->type_name(type_name(o.kind, o.choices));
+    option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // the last one given wins
     std::string shown = o.get(defaults);
     if (!o.zero_means.empty() && shown == "0") shown = "0 (" + o.zero_means + ")";
     if (!shown.empty()) option->default_str(shown);

@@ -68,7 +68,7 @@ const OptionCatalog<VideoOptions>& video_option_catalog() {
                               video));
     c.push_back(
         text_option("codec", &V::codec, "FourCC (default: mp4v for .mp4, MJPG for .avi)", video));
-    c.push_back(integer_option("max_frames", &V::max_frames, 0, INT32_MAX,
+    c.push_back(integer_option("max_frames", &V::max_frames, 1, INT32_MAX,
                                "Stop after this many frames", video, "all"));
     return c;
   }();

@@ -34,7 +34,7 @@ const OptionCatalog<GatysOptions>& gatys_option_catalog() {
                               "strokes)",
                               cli));
     c.push_back(
-        integer_option("scales", &G::scales, 0, 8, "Coarse-to-fine levels", both, "automatic"));
+        integer_option("scales", &G::scales, 1, 8, "Coarse-to-fine levels", both, "automatic"));
     c.push_back(integer_option("min_scale_size", &G::min_scale_size, 16, 8192,
                                "Longest side of the coarsest level, px", cli));
     c.push_back(flag_option("original_colors", &G::original_colors,

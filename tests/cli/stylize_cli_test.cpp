@@ -114,7 +114,38 @@ TEST_F(StylizeCli, HelpListsDefaults) {
   const auto r = run_cli("stylize --help");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("--size INT=512"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("--optimizer TEXT=lbfgs"), std::string::npos);
+  EXPECT_NE(r.out.find("--optimizer lbfgs|adam=lbfgs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--steps INT=0 (automatic)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--style-weight FLOAT=20"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--tile INT=0 (automatic)"), std::string::npos) << r.out;
+}
+
+// The CLI parses each setting with the catalogue's own parser: the flag is named, the rule is the
+// one the HTTP API states for the same field.
+TEST_F(StylizeCli, ARefusedValueNamesTheFlagWithTheCataloguesRule) {
+  auto r = run_cli(base_args(dir_.file("w.png")) + " --style-weight 0");
+  expect_one_line_error(r, "--style-weight: must be greater than 0 and at most 1000000000");
+  EXPECT_EQ(r.exit_code, 2);
+  r = run_cli(base_args(dir_.file("w.png")) + " --optimizer sgd");
+  expect_one_line_error(r, "--optimizer: must be lbfgs or adam");
+  r = run_cli(base_args(dir_.file("w.png")) + " --steps 12px");
+  expect_one_line_error(r, "--steps: must be an integer");
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("w.png")));
+}
+
+TEST_F(StylizeCli, ASettingOfTheOtherMethodIsRefusedNotIgnored) {
+  const auto r = run_cli(base_args(dir_.file("t.png")) + " --tile 256");
+  expect_one_line_error(r, "--tile: applies to --model (fast) only");
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("t.png")));
+}
+
+TEST(TrainCli, HelpListsTheTrainingDefaultsFromTheCatalogue) {
+  const auto r = run_cli("train --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--style-weight FLOAT=35"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--lr FLOAT=0.001"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--iterations INT=0 (from --epochs, else 2000)"), std::string::npos)
+      << r.out;
 }
 
 }  // namespace
