@@ -95,14 +95,20 @@ std::vector<double> parse_number_list(const std::string& field, const std::strin
 
 // ---- Builders: one line per setting in each engine's catalogue --------------------------------
 
+template <class T>
+Option<T> make_option(std::string name, OptionKind kind, std::string help, unsigned uses) {
+  Option<T> o;
+  o.name = std::move(name);
+  o.kind = kind;
+  o.help = std::move(help);
+  o.uses = uses;
+  return o;
+}
+
 template <class T, class I>
 Option<T> integer_option(std::string name, I T::*member, int64_t lo, int64_t hi, std::string help,
                          unsigned uses, std::string zero_means = "") {
-  Option<T> o;
-  o.name = std::move(name);
-  o.kind = OptionKind::integer;
-  o.help = std::move(help);
-  o.uses = uses;
+  auto o = make_option<T>(std::move(name), OptionKind::integer, std::move(help), uses);
   o.int_lo = lo;
   o.int_hi = hi;
   o.lo = static_cast<double>(lo);
@@ -129,11 +135,7 @@ Option<T> integer_option(std::string name, I T::*member, int64_t lo, int64_t hi,
 template <class T>
 Option<T> number_option(std::string name, double T::*member, double lo, double hi, std::string help,
                         unsigned uses, bool lo_open = false) {
-  Option<T> o;
-  o.name = std::move(name);
-  o.kind = OptionKind::number;
-  o.help = std::move(help);
-  o.uses = uses;
+  auto o = make_option<T>(std::move(name), OptionKind::number, std::move(help), uses);
   o.lo = lo;
   o.hi = hi;
   o.lo_open = lo_open;
@@ -149,11 +151,7 @@ Option<T> number_option(std::string name, double T::*member, double lo, double h
 
 template <class T>
 Option<T> flag_option(std::string name, bool T::*member, std::string help, unsigned uses) {
-  Option<T> o;
-  o.name = std::move(name);
-  o.kind = OptionKind::flag;
-  o.help = std::move(help);
-  o.uses = uses;
+  auto o = make_option<T>(std::move(name), OptionKind::flag, std::move(help), uses);
   o.get = [member](const T& t) { return std::string(t.*member ? "true" : "false"); };
   o.parse = [member](const Option<T>& self, T& t, const std::string& text) {
     t.*member = parse_flag(self.name, text);
@@ -164,11 +162,7 @@ Option<T> flag_option(std::string name, bool T::*member, std::string help, unsig
 template <class T, class E, size_t N>
 Option<T> choice_option(std::string name, E T::*member, const EnumName<E> (&names)[N],
                         std::string help, unsigned uses) {
-  Option<T> o;
-  o.name = std::move(name);
-  o.kind = OptionKind::choice;
-  o.help = std::move(help);
-  o.uses = uses;
+  auto o = make_option<T>(std::move(name), OptionKind::choice, std::move(help), uses);
   o.choices = enum_choices(names);
   o.get = [member, &names](const T& t) { return std::string(enum_to_string(names, t.*member)); };
   o.parse = [member, &names](const Option<T>& self, T& t, const std::string& text) {
@@ -181,11 +175,7 @@ Option<T> choice_option(std::string name, E T::*member, const EnumName<E> (&name
 template <class T>
 Option<T> names_option(std::string name, std::vector<std::string> T::*member, std::string help,
                        unsigned uses) {
-  Option<T> o;
-  o.name = std::move(name);
-  o.kind = OptionKind::names;
-  o.help = std::move(help);
-  o.uses = uses;
+  auto o = make_option<T>(std::move(name), OptionKind::names, std::move(help), uses);
   o.get = [member](const T& t) {
     std::string s;
     for (const auto& item : t.*member) s += (s.empty() ? "" : ",") + item;
@@ -201,11 +191,7 @@ Option<T> names_option(std::string name, std::vector<std::string> T::*member, st
 template <class T>
 Option<T> numbers_option(std::string name, std::vector<double> T::*member, double lo, double hi,
                          std::string help, unsigned uses) {
-  Option<T> o;
-  o.name = std::move(name);
-  o.kind = OptionKind::numbers;
-  o.help = std::move(help);
-  o.uses = uses;
+  auto o = make_option<T>(std::move(name), OptionKind::numbers, std::move(help), uses);
   o.lo = lo;
   o.hi = hi;
   o.get = [member](const T& t) {
@@ -224,11 +210,7 @@ Option<T> numbers_option(std::string name, std::vector<double> T::*member, doubl
 
 template <class T>
 Option<T> text_option(std::string name, std::string T::*member, std::string help, unsigned uses) {
-  Option<T> o;
-  o.name = std::move(name);
-  o.kind = OptionKind::text;
-  o.help = std::move(help);
-  o.uses = uses;
+  auto o = make_option<T>(std::move(name), OptionKind::text, std::move(help), uses);
   o.get = [member](const T& t) { return t.*member; };
   o.parse = [member](const Option<T>&, T& t, const std::string& text) { t.*member = text; };
   return o;

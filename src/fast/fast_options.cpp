@@ -12,11 +12,9 @@ namespace {
 }
 
 Option<FastOptions> style_mix_option(unsigned uses) {
-  Option<FastOptions> o;
-  o.name = "style_mix";
-  o.kind = OptionKind::text;
-  o.help = "Multi-style models: name=weight,... (default: the first style)";
-  o.uses = uses;
+  auto o = make_option<FastOptions>(
+      "style_mix", OptionKind::text,
+      "Multi-style models: name=weight,... (default: the first style)", uses);
   o.get = [](const FastOptions& f) { return format_style_mix(f.style_mix); };
   o.parse = [](const Option<FastOptions>& self, FastOptions& f, const std::string& text) {
     f.style_mix = parse_style_mix(text, self.name);
