@@ -51,6 +51,24 @@ TEST_F(PgQueue, AnEnqueueOnOneNodeWakesAWorkerWaitingOnAnother) {
   EXPECT_EQ(worker->queue().claim("gatys", "w", 1000)->id, j.id);
 }
 
+// Only a notification can end this wait (no job is queued): NOTIFY pastiche_work from any
+// connection wakes the waiter through the listener.
+TEST_F(PgQueue, ANotificationAloneWakesAWaiter) {
+  auto worker = backend_->open();
+  auto waiter = std::async(std::launch::async,
+                           [&] { return worker->queue().wait_for_work("fast", seconds(60)); });
+  pqxx::connection c(backend_->url());
+  auto deadline = steady_clock::now() + seconds(10);
+  while (waiter.wait_for(milliseconds(20)) != std::future_status::ready &&
+         steady_clock::now() < deadline) {
+    pqxx::nontransaction tx(c);
+    tx.exec("NOTIFY pastiche_work, 'gatys'");  // another lane: no wake-up
+    tx.exec("NOTIFY pastiche_work, 'fast'");
+  }
+  ASSERT_EQ(waiter.wait_for(seconds(0)), std::future_status::ready) << "no wake-up";
+  EXPECT_TRUE(waiter.get());
+}
+
 // A job inserted without a notification (as after a lost one) is still found: every wait
 // re-checks the database and ends at its timeout, so a worker loop claims it within one.
 TEST_F(PgQueue, AMissedNotificationIsCoveredByThePollingFallback) {
