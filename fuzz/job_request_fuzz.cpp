@@ -1,5 +1,5 @@
 // libFuzzer target for the upload/parameter parsing path of the service: form fields (or a JSON
-// body) -> JobRequest, and uploaded bytes -> probe_image/decode_image. Bad input must only ever
+// body) -> JobSpec -> its stored JSON and back, and uploaded bytes -> probe_image/decode_image. Bad input must only ever
 // raise InputError (400/413/415 in the server); anything else is a bug and aborts.
 //
 // Input layout: "<fields>\0\0<image bytes>", fields as "k=v&k=v" or a JSON object.

@@ -36,10 +36,14 @@ inline void parse_fields_and_upload(const uint8_t* data, size_t size) {
       }
     }
     try {
-      auto request = service::parse_job_request(fields, limits);
-      // Stored parameters must parse back.
-      auto again = service::parse_job_request(request.params_fields(), limits);
-      if (again.params() != request.params()) std::abort();
+      auto spec = service::parse_job_request(fields, limits);
+      // The spec's form fields parse back to the same spec.
+      auto again = service::parse_job_request(service::request_fields(spec), limits);
+      if (again.params() != spec.params()) std::abort();
+      // What is stored reads back exactly, without the form parser (a worker's view).
+      auto stored = spec.to_stored();
+      auto loaded = service::JobSpec::from_stored(nlohmann::json::parse(stored.dump()));
+      if (loaded.to_stored() != stored || loaded.params() != spec.params()) std::abort();
     } catch (const InputError&) {
     }
     try {
@@ -63,4 +67,3 @@ inline void parse_fields_and_upload(const uint8_t* data, size_t size) {
 }
 
 }  // namespace pastiche::fuzz
-

@@ -1,5 +1,7 @@
-// `pastiche serve`: the HTTP service (API + web UI). SIGINT/SIGTERM stop it gracefully: new
-// requests are refused, running jobs are interrupted and queued for the next start.
+// `pastiche serve`: the HTTP service (API + web UI), and by default the job workers too.
+// SIGINT/SIGTERM stop it gracefully: new requests are refused, running jobs are interrupted and
+// queued again. With --database postgresql://... several of these (and `pastiche worker`
+// processes) share one job store; --no-workers makes an API-only node.
 #include <semaphore.h>
 #include <signal.h>
 
@@ -47,7 +49,19 @@ const bool registered = register_command(60, [](CLI::App& app) {
   auto* cmd = app.add_subcommand("serve", "Run the HTTP service: API, job queue and web UI");
   cmd->add_option("--host", config->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", config->port, "Port (0 = any free port)")->capture_default_str();
-  cmd->add_option("--data-dir", config->data_dir, "Jobs database, images and logs")
+  cmd->add_option("--data-dir", config->data_dir,
+                  "Jobs database and images (without --database), logs")
+      ->capture_default_str();
+  cmd->add_option("--database", config->database,
+                  "postgresql://... : the job store, queue and images shared by every API and "
+                  "worker process (default: SQLite in --data-dir, one process)")
+      ->envname("PASTICHE_DATABASE");
+  cmd->add_flag("!--no-workers", config->workers,
+                "API only: run no jobs here (`pastiche worker` processes run them; needs "
+                "--database)");
+  cmd->add_option("--lease-seconds", config->lease_seconds,
+                  "A running job whose worker stops heartbeating goes back to the queue after this")
+      ->check(CLI::Range(0.5, 3600.0))
       ->capture_default_str();
   cmd->add_option("--web-dir", config->web_dir,
                   "Built web UI (default: web/dist beside the sources or the executable)");

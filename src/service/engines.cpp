@@ -1,5 +1,7 @@
 #include "service/engines.h"
 
+#include "common/runtime.h"
+
 namespace pastiche::service {
 
 StylizerPool::Lease::~Lease() {
@@ -20,6 +22,40 @@ StylizerPool::Lease StylizerPool::acquire(const std::string& model_path) {
   }
   // Loading happens outside the lock: other models stay available meanwhile.
   return Lease(this, model_path, std::make_unique<FastStylizer>(model_path, device_));
+}
+
+Engines load_engines(const std::string& device, const std::string& vgg_setting, bool load_vgg,
+                     spdlog::logger& log) {
+  Engines e;
+  e.device = select_device(device);
+  e.fast = std::make_unique<StylizerPool>(e.device);
+  std::string path = vgg_setting.empty() ? default_vgg_weights_path() : vgg_setting;
+  if (vgg_setting == "none") {
+    e.gatys_unavailable_reason = "disabled with --vgg none";
+  } else if (path.empty()) {
+    e.gatys_unavailable_reason =
+        "no VGG weights found (run `pastiche weights` to install them, or set PASTICHE_VGG)";
+  } else {
+    try {
+      if (load_vgg) {
+        e.vgg = Vgg(path);
+        e.vgg->to(e.device);
+        e.vgg->eval();
+        e.vgg_info = e.vgg->info();
+      } else {
+        e.vgg_info = inspect_vgg_weights(path);
+      }
+      log.info("VGG weights: {} ({} layers{})", path, e.vgg_info->available.size(),
+               load_vgg ? "" : ", header only: this node runs no jobs");
+    } catch (const std::exception& ex) {
+      e.vgg = Vgg(nullptr);
+      e.vgg_info.reset();
+      e.gatys_unavailable_reason =
+          std::string("cannot load VGG weights '") + path + "': " + ex.what();
+    }
+  }
+  if (!e.gatys_available()) log.warn("Gatys method unavailable: {}", e.gatys_unavailable_reason);
+  return e;
 }
 
 }  // namespace pastiche::service

@@ -3,9 +3,12 @@
 #pragma once
 #include <torch/types.h>
 
+#include <spdlog/logger.h>
+
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,9 +45,19 @@ class StylizerPool {
 // Loaded engines shared by the workers.
 struct Engines {
   torch::Device device = torch::kCPU;
-  Vgg vgg{nullptr};  // null when no weights: Gatys unavailable
-  std::string gatys_unavailable_reason;
+  Vgg vgg{nullptr};  // loaded where Gatys jobs run; null otherwise
+  // The weights' description: known wherever the Gatys method is offered, also on an API node
+  // that runs no jobs (only the file's header is read there).
+  std::optional<VggWeightsInfo> vgg_info;
+  std::string gatys_unavailable_reason;  // when vgg_info is empty
   std::unique_ptr<StylizerPool> fast;
+  bool gatys_available() const { return vgg_info.has_value(); }
 };
+
+// `vgg_path`: empty = default_vgg_weights_path(), "none" = Gatys off. `load_vgg` false: only the
+// header is read (an API node without workers). A file that cannot be used makes Gatys
+// unavailable with the reason, not an error.
+Engines load_engines(const std::string& device, const std::string& vgg_path, bool load_vgg,
+                     spdlog::logger& log);
 
 }  // namespace pastiche::service

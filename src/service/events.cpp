@@ -33,6 +33,19 @@ std::shared_ptr<JobChannel> EventHub::channel(const std::string& job_id) {
   return ch;
 }
 
+std::shared_ptr<JobChannel> EventHub::find(const std::string& job_id) {
+  std::lock_guard lock(mutex_);
+  auto it = channels_.find(job_id);
+  return it == channels_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> EventHub::job_ids() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> ids;
+  for (const auto& [id, ch] : channels_) ids.push_back(id);
+  return ids;
+}
+
 template <class F>
 void EventHub::publish(const std::string& job_id, F&& f) {
   auto ch = channel(job_id);

@@ -1,6 +1,7 @@
 // Per-job event channels for Server-Sent Events. A channel keeps only the latest event of each
 // kind (status, progress, preview) plus the final one, so a slow subscriber skips intermediate
-// progress instead of buffering it: memory stays bounded and order is preserved.
+// progress instead of buffering it: memory stays bounded and order is preserved. Channels exist
+// for the jobs someone follows; the EventFeed (event_feed.h) fills them from the job queue.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -32,6 +33,8 @@ struct JobChannel {
 class EventHub {
  public:
   std::shared_ptr<JobChannel> channel(const std::string& job_id);  // created on demand
+  std::shared_ptr<JobChannel> find(const std::string& job_id);     // null when there is none
+  std::vector<std::string> job_ids();                              // of every channel
   void publish_status(const std::string& job_id, const std::string& data);
   void publish_progress(const std::string& job_id, const std::string& data);
   void publish_preview(const std::string& job_id, const std::string& data);

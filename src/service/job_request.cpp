@@ -39,8 +39,8 @@ Option<T> limited(const Option<T>& o, const RequestLimits& limits) {
     sized.zero_means.clear();  // a fast job without a size gets the photo's (fit_to_images)
     return sized;
   }
-  if (o.name == "steps") return o.within(0, limits.max_steps);
-  if (o.name == "scales") return o.within(0, limits.max_scales);
+  if (o.name == "steps") return o.within(o.int_lo, limits.max_steps);
+  if (o.name == "scales") return o.within(o.int_lo, limits.max_scales);
   return o;
 }
 
@@ -54,15 +54,6 @@ void apply_fields(const OptionCatalog<T>& catalog, const FormFields& fields,
     if (!o) fail(name, "applies to method gatys only (this is a fast job)");
     limited(*o, limits).set(target, value);
   }
-}
-
-template <class T>
-nlohmann::json http_params(const OptionCatalog<T>& catalog, const T& options) {
-  nlohmann::json p = nlohmann::json::object();
-  for (const auto& o : catalog) {
-    if (o.used_by(option_use::http)) p[o.name] = option_json(o, options);
-  }
-  return p;
 }
 
 }  // namespace
@@ -85,65 +76,57 @@ int min_longest_side(int width, int height) {
   return static_cast<int>(std::ceil(static_cast<double>(kMinImageSide) * hi / lo - 1e-9));
 }
 
-void fit_to_images(JobRequest& r, const cv::Size& content, const std::vector<cv::Size>& styles,
-                   const RequestLimits& limits) {
+void fit_gatys_levels(GatysOptions& g, const cv::Size& content,
+                      const std::vector<cv::Size>& styles) {
   int need = min_longest_side(content.width, content.height);
-  if (r.method == "fast") {
-    if (!r.size_given) {
-      int longest = std::max(content.width, content.height);
-      r.fast.size = std::min(std::max({longest, need, limits.min_size}), limits.max_size);
-    }
-    if (r.fast.size < need) {
-      fail("size", "at least " + std::to_string(need) + " for a " + std::to_string(content.width) +
-                       "x" + std::to_string(content.height) + " photo (the short side needs " +
-                       std::to_string(kMinImageSide) + " px)");
-    }
-    return;
-  }
   for (const auto& s : styles) need = std::max(need, min_longest_side(s.width, s.height));
-  if (r.gatys.size < need) {
+  if (g.size < need) {
     fail("size", "at least " + std::to_string(need) +
                      " for images of this shape (the Gatys method needs " +
                      std::to_string(kMinImageSide) + " px on the short side of each image)");
   }
-  r.gatys.min_scale_size = std::max(r.gatys.min_scale_size, need);
+  g.min_scale_size = std::max(g.min_scale_size, need);
 }
 
-std::string JobRequest::style_id() const {
-  std::string s;
-  for (const auto& id : styles) s += (s.empty() ? "" : ",") + id;
-  return s;
+void fit_to_images(JobSpec& r, const cv::Size& content, const std::vector<cv::Size>& styles,
+                   const RequestLimits& limits) {
+  if (r.method == JobMethod::gatys) {
+    fit_gatys_levels(r.gatys, content, styles);
+    return;
+  }
+  int need = min_longest_side(content.width, content.height);
+  if (!r.size_given) {
+    int longest = std::max(content.width, content.height);
+    r.fast.size = std::min(std::max({longest, need, limits.min_size}), limits.max_size);
+  }
+  if (r.fast.size < need) {
+    fail("size", "at least " + std::to_string(need) + " for a " + std::to_string(content.width) +
+                     "x" + std::to_string(content.height) + " photo (the short side needs " +
+                     std::to_string(kMinImageSide) + " px)");
+  }
 }
 
-nlohmann::json JobRequest::params() const {
-  nlohmann::json mix = nlohmann::json::object();
-  for (const auto& [k, v] : style_mix) mix[k] = v;
-  nlohmann::json p = method == "fast" ? http_params(fast_option_catalog(), fast)
-                                      : http_params(gatys_option_catalog(), gatys);
-  p["style_mix"] = mix;
-  return p;
-}
-
-FormFields JobRequest::params_fields() const {
+FormFields request_fields(const JobSpec& spec) {
   FormFields f;
-  f["method"] = method;
-  f["style"] = style_id();
-  if (!style_mix.empty()) f["style_mix"] = format_style_mix(style_mix);
+  f["method"] = spec.method_name();
+  f["style"] = spec.style_id();
+  if (!spec.style_mix.empty()) f["style_mix"] = format_style_mix(spec.style_mix);
+  if (!spec.content_job.empty()) f["content_job"] = spec.content_job;
   auto add = [&f](const auto& catalog, const auto& options) {
     for (const auto& o : catalog) {
       if (o.used_by(option_use::http)) f[o.name] = o.get(options);
     }
   };
-  if (method == "fast") {
-    add(fast_option_catalog(), fast);
-    if (fast.size == 0) f.erase("size");
+  if (spec.method == JobMethod::fast) {
+    add(fast_option_catalog(), spec.fast);
+    if (!spec.size_given) f.erase("size");
   } else {
-    add(gatys_option_catalog(), gatys);
+    add(gatys_option_catalog(), spec.gatys);
   }
   return f;
 }
 
-JobRequest parse_job_request(const FormFields& raw, const RequestLimits& limits) {
+JobSpec parse_job_request(const FormFields& raw, const RequestLimits& limits) {
   FormFields fields;
   for (const auto& [key, value] : raw) {
     if (!is_known_field(key)) fail(printable(key), "unknown field");
@@ -152,22 +135,19 @@ JobRequest parse_job_request(const FormFields& raw, const RequestLimits& limits)
   }
   auto has = [&](const char* k) { return fields.count(k) > 0; };
 
-  JobRequest r;
-  if (has("method")) {
-    r.method = fields["method"];
-    if (r.method != "fast" && r.method != "gatys") fail("method", "must be fast or gatys");
-  }
+  JobSpec r;
+  if (has("method")) r.method = parse_job_method(fields["method"]);
   if (!has("style")) fail("style", "required");
   for (const auto& id : split_list(fields["style"])) {
     if (!is_valid_style_name(id)) fail("style", "invalid style id");
     r.styles.push_back(id);
   }
   if (r.styles.empty()) fail("style", "required");
-  const size_t max_styles = r.method == "fast" ? 1 : 4;
+  const bool fast = r.method == JobMethod::fast;
+  const size_t max_styles = fast ? 1 : 4;
   if (r.styles.size() > max_styles) {
-    fail("style", r.method == "fast"
-                      ? "fast jobs take one style (use style_mix for a multi-style model)"
-                      : "at most 4 styles");
+    fail("style", fast ? "fast jobs take one style (use style_mix for a multi-style model)"
+                       : "at most 4 styles");
   }
   if (std::set<std::string>(r.styles.begin(), r.styles.end()).size() != r.styles.size())
     fail("style", "a style is given twice");
@@ -178,9 +158,9 @@ JobRequest parse_job_request(const FormFields& raw, const RequestLimits& limits)
   }
   r.size_given = has("size");
 
-  if (r.method == "fast") {
+  if (fast) {
     apply_fields(fast_option_catalog(), fields, limits, r.fast);
-    r.fast.style_mix = r.style_mix;
+    r.derive_engine_fields();
     r.fast.validate();
     return r;
   }
@@ -191,14 +171,13 @@ JobRequest parse_job_request(const FormFields& raw, const RequestLimits& limits)
   if (!r.style_mix.empty()) {
     if (r.styles.size() < 2) fail("style_mix", "gatys mixes need two or more styles in 'style'");
     for (const auto& id : r.styles) {
-      auto it = r.style_mix.find(id);
-      if (it == r.style_mix.end()) fail("style_mix", "no weight for style '" + id + "'");
-      g.style_blend.push_back(it->second);
+      if (!r.style_mix.count(id)) fail("style_mix", "no weight for style '" + id + "'");
     }
     if (r.style_mix.size() != r.styles.size()) fail("style_mix", "names a style not in 'style'");
   }
-  // The coarsest level cannot be larger than the output: small outputs get fewer levels.
-  if (g.min_scale_size > g.size) g.min_scale_size = g.size;
+  // The mix becomes style_blend; the coarsest level cannot be larger than the output (small
+  // outputs get fewer levels).
+  r.derive_engine_fields();
   g.validate();
   return r;
 }
@@ -232,7 +211,7 @@ FormFields fields_from_json(const std::string& body) {
   return f;
 }
 
-JobRequest parse_stylize_request(const FormFields& raw, const RequestLimits& limits) {
+JobSpec parse_stylize_request(const FormFields& raw, const RequestLimits& limits) {
   FormFields fields;
   for (const auto& [key, value] : raw) {
     if (key == "image" || key == "format") continue;

@@ -1,6 +1,7 @@
-// The one place where job parameters from the outside (multipart form fields, a JSON body, or a
-// stored job's canonical parameters) become GatysOptions / FastOptions. Every failure is an
-// InputError whose message starts with the field name: "size: must be between 64 and 2048".
+// The edge where job parameters from the outside (multipart form fields or a JSON body) become a
+// typed JobSpec, once, within the service's request limits. Every failure is an InputError whose
+// message starts with the field name: "size: must be between 64 and 2048". Stored jobs are read
+// back by job_spec.h, never through here.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
@@ -9,8 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "fast/fast_options.h"
-#include "gatys/gatys_options.h"
+#include "service/job_spec.h"
 
 namespace pastiche::service {
 
@@ -34,39 +34,31 @@ struct RequestLimits {
   int max_scales = 6;  // Gatys coarse-to-fine levels
 };
 
-struct JobRequest {
-  std::string method = "fast";      // "fast" | "gatys"
-  std::vector<std::string> styles;  // style ids (one for fast; up to 4 for gatys)
-  std::map<std::string, double> style_mix;
-  std::string content_job;  // reuse the photo of this job (validated id) or empty
-  bool size_given = false;  // false: fast uses the photo's size (capped)
-  GatysOptions gatys;       // meaningful when method == "gatys"
-  FastOptions fast;         // meaningful when method == "fast"
-
-  std::string style_id() const;  // styles joined with ','
-  // Canonical parameters (the "params" object of the job JSON); parse_job_request() of
-  // params_fields() gives back the same request.
-  nlohmann::json params() const;
-  FormFields params_fields() const;  // params() + method + style as form fields
-};
+// The HTTP form of a spec: parse_job_request(request_fields(spec)) gives back the same spec (the
+// round trip the tests and the fuzzer check).
+FormFields request_fields(const JobSpec& spec);
 
 // Parses and validates form fields. Empty values count as absent; unknown fields are refused, and
 // so are the gatys-only fields (steps, weights, seed, optimizer, init, scales) on a fast job.
-JobRequest parse_job_request(const FormFields& fields, const RequestLimits& limits);
+JobSpec parse_job_request(const FormFields& fields, const RequestLimits& limits);
 
-// Fits a job to its images once they are known (at submit and again when it runs): a fast job
+// Fits a job to its images once they are known (at submit): a fast job
 // without a size gets the photo's longest side, raised to what its shape needs and capped; a
 // Gatys job's coarsest level is raised so every level keeps kMinImageSide px on each image's
 // short side. InputError ("size: ...") when the requested size is too small for the images.
-void fit_to_images(JobRequest& request, const cv::Size& content,
-                   const std::vector<cv::Size>& styles, const RequestLimits& limits);
+void fit_to_images(JobSpec& spec, const cv::Size& content, const std::vector<cv::Size>& styles,
+                   const RequestLimits& limits);
+// The Gatys half of fit_to_images (no limits involved), which the Gatys executor applies again
+// to the images it loads (jobs stored before the spec kept no coarsest level). Idempotent.
+void fit_gatys_levels(GatysOptions& options, const cv::Size& content,
+                      const std::vector<cv::Size>& styles);
 
 // A JSON object body (values may be strings, numbers or booleans) as form fields; InputError when
 // the body is not a JSON object of scalars.
 FormFields fields_from_json(const std::string& body);
 
 // POST /api/stylize names some fields differently (original_color, blend_alpha, image):
-// maps them onto a fast JobRequest.
-JobRequest parse_stylize_request(const FormFields& fields, const RequestLimits& limits);
+// maps them onto a fast JobSpec.
+JobSpec parse_stylize_request(const FormFields& fields, const RequestLimits& limits);
 
 }  // namespace pastiche::service

@@ -1,6 +1,7 @@
 #include "service/job_view.h"
 
 #include "service/ids.h"
+#include "service/job_spec.h"
 
 namespace pastiche::service {
 
@@ -16,14 +17,10 @@ json job_urls(const std::string& id) {
           {"content", base + "/content"}};
 }
 
-json job_json(const JobRecord& job, int position, const std::optional<json>& live_progress) {
+json job_json(const JobRecord& job, int position) {
   auto time_or_null = [](int64_t ms) { return ms > 0 ? json(iso8601(ms)) : json(nullptr); };
-  json params = json::parse(job.params, nullptr, false);
-  if (params.is_discarded()) params = json::object();
   json progress = nullptr;
-  if (live_progress && !live_progress->is_null()) {
-    progress = *live_progress;
-  } else if (!job.progress.empty()) {
+  if (!job.progress.empty()) {
     progress = json::parse(job.progress, nullptr, false);
     if (progress.is_discarded()) progress = nullptr;
   }
@@ -34,7 +31,7 @@ json job_json(const JobRecord& job, int position, const std::optional<json>& liv
           {"method", job.method},
           {"style", job.style},
           {"style_title", job.style_title},
-          {"params", params},
+          {"params", api_params(job)},
           {"position", position},
           {"progress", progress},
           {"error", job.error.empty() ? json(nullptr) : json(job.error)},

@@ -2,16 +2,15 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
-#include <optional>
 #include <string>
 
 #include "store/job_store.h"
 
 namespace pastiche::service {
 
-// The job JSON of the API (status, params, progress, timings, URLs).
-nlohmann::json job_json(const JobRecord& job, int position,
-                        const std::optional<nlohmann::json>& live_progress);
+// The job JSON of the API (status, params, progress, timings, URLs). `position`: 1-based place in
+// its lane while queued, else 0. Progress is the job's latest report, as its worker stored it.
+nlohmann::json job_json(const JobRecord& job, int position);
 nlohmann::json job_urls(const std::string& id);
 
 }  // namespace pastiche::service

@@ -89,6 +89,8 @@ std::string Metrics::render(const MetricsSnapshot& s) {
   }
   out += "# HELP pastiche_jobs_running Jobs running now.\n# TYPE pastiche_jobs_running gauge\n";
   out += "pastiche_jobs_running " + std::to_string(s.running) + "\n";
+  out += "# HELP pastiche_workers Live worker processes.\n# TYPE pastiche_workers gauge\n";
+  out += "pastiche_workers " + std::to_string(s.workers) + "\n";
   out +=
       "# HELP pastiche_disk_used_bytes Bytes in the image store.\n"
       "# TYPE pastiche_disk_used_bytes gauge\n";
@@ -157,8 +159,9 @@ std::string route_of(const std::string& raw_method, const std::string& path) {
   for (const char* m : {"GET", "HEAD", "POST", "DELETE", "PUT", "PATCH", "OPTIONS"}) {
     if (raw_method == m) method = m;
   }
-  static const char* kFixed[] = {"/api/styles", "/api/jobs",         "/api/stylize", "/api/history",
-                                 "/api/device", "/api/openapi.json", "/healthz",     "/metrics"};
+  static const char* kFixed[] = {"/api/styles",       "/api/jobs",   "/api/stylize",
+                                 "/api/history",      "/api/device", "/api/workers",
+                                 "/api/openapi.json", "/healthz",    "/metrics"};
   for (const char* f : kFixed) {
     if (path == f) return method + " " + f;
   }

@@ -25,7 +25,8 @@ class Histogram {
 struct MetricsSnapshot {  // gauges read from the live service when rendering
   std::map<std::string, int64_t> jobs_by_state;
   std::map<std::string, int64_t> queue_by_lane;
-  int64_t running = 0;
+  int64_t running = 0;  // in the whole cluster
+  int64_t workers = 0;  // live worker processes of the cluster
   int64_t disk_used_bytes = 0;
   int64_t rss_bytes = 0;
   // From the HTTP server: open now, and closed or refused since the start.

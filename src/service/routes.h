@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -16,29 +17,35 @@
 #include "http/message.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "service/engines.h"
 #include "service/events.h"
 #include "service/job_request.h"
-#include "service/job_runner.h"
+#include "service/job_view.h"
+#include "service/job_worker.h"
 #include "service/metrics.h"
 #include "service/rate_limiter.h"
 #include "service/server.h"
+#include "service/storage_quota.h"
 #include "service/stream_slots.h"
 #include "service/style_catalog.h"
 #include "store/image_store.h"
+#include "store/job_files.h"
+#include "store/job_queue.h"
 #include "store/job_store.h"
 
 namespace pastiche::service {
 
 struct Context {
   Context(const ServerConfig& config, std::shared_ptr<spdlog::logger> log, JobStore& jobs,
-          ImageStore& images, StyleCatalog& styles, JobRunner& runner, EventHub& events,
-          Metrics& metrics, Engines& engines)
+          JobQueue& queue, ImageStore& images, StyleCatalog& styles, StorageQuota& quota,
+          EventHub& events, Metrics& metrics, Engines& engines)
       : config(config),
         log(std::move(log)),
         jobs(jobs),
+        queue(queue),
         images(images),
         styles(styles),
-        runner(runner),
+        quota(quota),
         events(events),
         metrics(metrics),
         engines(engines) {}
@@ -46,13 +53,15 @@ struct Context {
   const ServerConfig& config;
   std::shared_ptr<spdlog::logger> log;
   JobStore& jobs;
+  JobQueue& queue;  // shared with every node of the cluster (PostgreSQL)
   ImageStore& images;
   StyleCatalog& styles;
-  JobRunner& runner;
+  StorageQuota& quota;
   EventHub& events;
   Metrics& metrics;
   Engines& engines;
-  std::string web_dir{};  // resolved; empty when the UI is not built
+  JobWorker* worker = nullptr;  // this process's own workers; null with --no-workers
+  std::string web_dir{};        // resolved; empty when the UI is not built
   std::atomic<int> stylize_in_flight{0};
   std::atomic<bool> stopping{false};
   StreamSlots stream_slots{config.max_streams_per_client, config.max_streams_per_ip};
@@ -62,6 +71,11 @@ struct Context {
   std::mutex health_mutex;
   std::chrono::steady_clock::time_point health_checked{};
   std::string health_problem;
+};
+
+// Thrown when the queue holds max_queue jobs (HTTP 429 with Retry-After).
+struct QueueFull : std::runtime_error {
+  QueueFull() : std::runtime_error("the job queue is full; try again shortly") {}
 };
 
 // An error with an HTTP status (and Retry-After for 429/503).
@@ -105,6 +119,14 @@ cv::Mat decode_upload(const std::string& bytes, const ServerConfig& config,
 
 // The job when it exists and the caller may see it; HttpError 404 otherwise.
 JobRecord load_job(Context& ctx, const Call& call, const std::string& id);
+
+// The queue as the API reports it, across every node: queued jobs per lane (fast and gatys
+// always present), their sum, and how long a client refused with 429 should wait.
+std::map<std::string, int64_t> queued_by_lane(Context& ctx);
+int64_t queued_total(Context& ctx);
+double retry_after_seconds(Context& ctx);
+// The job JSON with its queue position (looked up only while it is queued).
+nlohmann::json job_view(Context& ctx, const JobRecord& job);
 
 void register_style_routes(http::Router& http, Context& ctx);
 void register_job_routes(http::Router& http, Context& ctx);

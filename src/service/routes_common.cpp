@@ -86,7 +86,7 @@ http::Handler wrap(Context& ctx, RouteHandler handler) {
     } catch (const StorageFull& e) {
       send_error(res, 507, e.what(), 60);
     } catch (const QueueFull& e) {
-      send_error(res, 429, e.what(), ctx.runner.retry_after_seconds());
+      send_error(res, 429, e.what(), retry_after_seconds(ctx));
     } catch (const c10::Error& e) {
       ctx.log->error("{} {}: {}", req.method, req.path, e.what_without_backtrace());
       send_error(res, 500, "internal error");

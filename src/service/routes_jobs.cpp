@@ -6,7 +6,6 @@
 #include "image/image_io.h"
 #include "service/ids.h"
 #include "service/routes.h"
-#include "store/quota.h"
 
 namespace pastiche::service {
 
@@ -22,8 +21,8 @@ RequestLimits request_limits(const ServerConfig& config) {
 }
 
 // Style ids -> catalog entries, checked against the method. Returns the titles joined.
-std::string check_styles(Context& ctx, const Call& c, const JobRequest& r) {
-  if (r.method == "gatys" && !ctx.engines.vgg) {
+std::string check_styles(Context& ctx, const Call& c, const JobSpec& r) {
+  if (r.method == JobMethod::gatys && !ctx.engines.gatys_available()) {
     throw InputError("method: gatys is not available on this server: " +
                      ctx.engines.gatys_unavailable_reason);
   }
@@ -31,7 +30,7 @@ std::string check_styles(Context& ctx, const Call& c, const JobRequest& r) {
   for (const auto& id : r.styles) {
     auto style = ctx.styles.find(id, c.client, c.admin);
     if (!style) throw InputError("style: unknown style '" + id + "' (see GET /api/styles)");
-    if (r.method == "fast") {
+    if (r.method == JobMethod::fast) {
       if (!style->fast) {
         throw InputError("style: '" + id + "' has no fast model; use method gatys");
       }
@@ -47,7 +46,7 @@ std::string check_styles(Context& ctx, const Call& c, const JobRequest& r) {
         }
       }
     } else {
-      if (!ctx.engines.vgg) {
+      if (!ctx.engines.gatys_available()) {
         throw InputError("method: gatys is not available on this server: " +
                          ctx.engines.gatys_unavailable_reason);
       }
@@ -81,8 +80,8 @@ std::string image_format(const http::Request& req) {
 
 // An upper bound for what a job's output adds to the image store: the result as an
 // uncompressed-size PNG (photos compress less than one would hope), its thumbnail and preview.
-int64_t stored_result_bytes(const JobRequest& r, const cv::Size& content) {
-  int longest = r.method == "fast" ? r.fast.size : r.gatys.size;
+int64_t stored_result_bytes(const JobSpec& r, const cv::Size& content) {
+  int longest = r.method == JobMethod::fast ? r.fast.size : r.gatys.size;
   double scale = static_cast<double>(longest) / std::max(content.width, content.height);
   int64_t pixels = static_cast<int64_t>(content.width * scale + 1) *
                    static_cast<int64_t>(content.height * scale + 1);
@@ -91,10 +90,11 @@ int64_t stored_result_bytes(const JobRequest& r, const cv::Size& content) {
 
 void handle_submit(Context& ctx, Call& c) {
   if (ctx.stopping) throw HttpError(503, "the server is shutting down", 5);
-  if (ctx.runner.queued() >= static_cast<size_t>(ctx.runner.max_queue())) throw QueueFull();
+  // Before the upload is decoded; enqueue() checks the bound again, atomically.
+  if (queued_total(ctx) >= ctx.config.max_queue) throw QueueFull();
   bool is_json = c.req.get_header_value("Content-Type").rfind("application/json", 0) == 0;
   FormFields fields = is_json ? fields_from_json(c.req.body) : form_fields(c.req, {"content"});
-  JobRequest request = parse_job_request(fields, request_limits(ctx.config));
+  JobSpec request = parse_job_request(fields, request_limits(ctx.config));
   std::string titles = check_styles(ctx, c, request);
 
   std::string png;
@@ -116,27 +116,28 @@ void handle_submit(Context& ctx, Call& c) {
     png = as_view(encode_image(content, "png"));
   }
   std::vector<cv::Size> style_sizes;
-  if (request.method == "gatys") {
+  if (request.method == JobMethod::gatys) {
     for (const auto& id : request.styles) {
       style_sizes.push_back(ctx.styles.image_size(*ctx.styles.find(id, c.client, c.admin)));
     }
   }
   fit_to_images(request, content.size(), style_sizes, request_limits(ctx.config));
-  ctx.runner.reserve_storage(static_cast<int64_t>(png.size()) +
-                             stored_result_bytes(request, content.size()));
+  ctx.quota.reserve(static_cast<int64_t>(png.size()) +
+                    stored_result_bytes(request, content.size()));
 
   JobRecord job;
   job.id = new_id();
   job.owner = c.client;
-  job.method = request.method;
+  job.method = request.method_name();
   job.style = request.style_id();
   job.style_title = titles;
-  job.params = safe_dump(request.params());
+  job.params = stored_params(request);
   job.created_ms = now_ms();
   ctx.images.put(content_key(job.id), png);
   int position = 0;
   try {
-    position = ctx.runner.submit(job);
+    if (!ctx.queue.enqueue(job, ctx.config.max_queue)) throw QueueFull();
+    position = ctx.queue.position(job.id);
   } catch (...) {
     ctx.images.remove_prefix(job_prefix(job.id));
     throw;
@@ -152,16 +153,18 @@ void handle_submit(Context& ctx, Call& c) {
 // final event. Waits without a thread: the channel wakes the connection on each publish.
 class JobEventStream : public http::StreamSource {
  public:
+  // `status_seen`: the channel's status before the job was read for the first event, which
+  // already is the status.
   JobEventStream(Context& ctx, std::string id, std::shared_ptr<JobChannel> channel,
-                 std::string first, bool finished_now, std::unique_ptr<StreamSlots::Slot> slot)
+                 uint64_t status_seen, std::string first, bool finished_now,
+                 std::unique_ptr<StreamSlots::Slot> slot)
       : ctx_(ctx),
         id_(std::move(id)),
         channel_(std::move(channel)),
         first_(std::move(first)),
         finished_now_(finished_now),
         slot_(std::move(slot)) {
-    std::lock_guard lock(channel_->mutex);
-    sub_.status_seen = channel_->status_seq;  // the first event already is the status
+    sub_.status_seen = status_seen;
   }
 
   void attach(std::function<void()> wake) override {
@@ -215,30 +218,58 @@ void handle_events(Context& ctx, Call& c) {
   if (!slot) {
     throw HttpError(429, "too many open event streams from this client; close some first", 5);
   }
+  // The channel first, then the job as it is now: a change after this read reaches the channel
+  // through the event feed, whichever node's worker makes it.
   auto channel = ctx.events.channel(job.id);
+  uint64_t status_seen = 0;
+  {
+    std::lock_guard lock(channel->mutex);
+    status_seen = channel->status_seq;
+  }
+  auto now = ctx.jobs.get(job.id);
+  if (!now) throw HttpError(404, "no such job");
+  job = std::move(*now);
   std::string first;
   bool finished = is_finished(job.status);
   if (finished) {
-    first = sse_event(to_string(job.status), safe_dump(job_json(job, 0, std::nullopt)));
+    first = sse_event(to_string(job.status), safe_dump(job_json(job, 0)));
   } else {
-    first = sse_event("status", safe_dump(job_json(job, ctx.runner.position(job.id),
-                                                   ctx.runner.live_progress(job.id))));
+    first = sse_event("status", safe_dump(job_view(ctx, job)));
   }
   c.res.set_header("Cache-Control", "no-cache");
   c.res.set_header("X-Accel-Buffering", "no");  // nginx: do not buffer the stream
-  c.res.set_stream(std::make_shared<JobEventStream>(ctx, job.id, std::move(channel),
+  c.res.set_stream(std::make_shared<JobEventStream>(ctx, job.id, std::move(channel), status_seen,
                                                     std::move(first), finished, std::move(slot)),
                    "text/event-stream");
 }
 
+// Everything a job leaves behind: its event stream, its images and its row.
+void purge(Context& ctx, const std::string& id) {
+  ctx.events.forget(id);
+  ctx.images.remove_prefix(job_prefix(id));
+  ctx.jobs.remove(id);
+}
+
+// A queued job is cancelled (or deleted) at once; a running one is flagged, and the worker that
+// runs it, on whatever node, stops it within a heartbeat (and deletes it when asked to).
+JobQueue::CancelOutcome cancel_job(Context& ctx, const JobRecord& job, bool delete_after) {
+  auto outcome = ctx.queue.request_cancel(job.id, delete_after);
+  if (outcome == JobQueue::CancelOutcome::cancelled) {
+    ctx.metrics.job_finished(job.method, "cancelled", 0);
+    if (delete_after) purge(ctx, job.id);
+  } else if (outcome == JobQueue::CancelOutcome::finished && delete_after) {
+    purge(ctx, job.id);
+  }
+  return outcome;
+}
+
 void handle_cancel(Context& ctx, Call& c) {
   JobRecord job = load_job(ctx, c, c.req.matches[1]);
-  auto result = ctx.runner.cancel(job.id);
+  auto outcome = cancel_job(ctx, job, false);
   auto now = ctx.jobs.get(job.id);
   if (!now) throw HttpError(404, "no such job");
-  int status = result == JobRunner::CancelResult::cancelling ? 202 : 200;
-  send_json(c.res, status,
-            job_json(*now, ctx.runner.position(job.id), ctx.runner.live_progress(job.id)));
+  int status = outcome == JobQueue::CancelOutcome::cancelling ? 202 : 200;
+  send_json(c.res, status, job_view(ctx, *now));
 }
 
 void handle_image(Context& ctx, Call& c, const std::string& which) {
@@ -290,7 +321,7 @@ void handle_stylize(Context& ctx, Call& c) {
   if (ctx.stopping) throw HttpError(503, "the server is shutting down", 5);
   std::string format = image_format(c.req);
   FormFields fields = form_fields(c.req, {"image"});
-  JobRequest request = parse_stylize_request(fields, request_limits(ctx.config));
+  JobSpec request = parse_stylize_request(fields, request_limits(ctx.config));
   check_styles(ctx, c, request);
   auto style = ctx.styles.find(request.styles.front(), c.client, c.admin);
   auto bytes = upload_bytes(c.req, "image", ctx.config.max_upload_bytes);
@@ -334,7 +365,7 @@ void handle_history(Context& ctx, Call& c) {
   std::string owner = all ? "" : c.client;
   json items = json::array();
   for (const auto& job : ctx.jobs.list_by_owner(owner, limit, offset)) {
-    items.push_back(job_json(job, ctx.runner.position(job.id), ctx.runner.live_progress(job.id)));
+    items.push_back(job_view(ctx, job));
   }
   send_json(c.res, 200,
             {{"items", items},
@@ -345,13 +376,34 @@ void handle_history(Context& ctx, Call& c) {
 
 }  // namespace
 
+std::map<std::string, int64_t> queued_by_lane(Context& ctx) {
+  auto lanes = ctx.queue.queued_by_lane();
+  lanes.emplace("fast", 0);
+  lanes.emplace("gatys", 0);
+  return lanes;
+}
+
+int64_t queued_total(Context& ctx) {
+  int64_t total = 0;
+  for (const auto& [lane, n] : ctx.queue.queued_by_lane()) total += n;
+  return total;
+}
+
+double retry_after_seconds(Context& ctx) {
+  double q = static_cast<double>(queued_total(ctx));
+  int workers = std::max(1, ctx.config.fast_workers + ctx.config.gatys_workers);
+  return std::clamp(q / workers * 2.0, 1.0, 60.0);
+}
+
+json job_view(Context& ctx, const JobRecord& job) {
+  return job_json(job, job.status == JobStatus::queued ? ctx.queue.position(job.id) : 0);
+}
+
 void register_job_routes(http::Router& http, Context& ctx) {
   http.Post("/api/jobs", wrap(ctx, [&ctx](Call& c) { handle_submit(ctx, c); }));
   http.Get(R"(/api/jobs/([^/]+))", wrap(ctx, [&ctx](Call& c) {
              JobRecord job = load_job(ctx, c, c.req.matches[1]);
-             send_json(
-                 c.res, 200,
-                 job_json(job, ctx.runner.position(job.id), ctx.runner.live_progress(job.id)));
+             send_json(c.res, 200, job_view(ctx, job));
            }));
   http.Delete(R"(/api/jobs/([^/]+))", wrap(ctx, [&ctx](Call& c) { handle_cancel(ctx, c); }));
   http.Get(R"(/api/jobs/([^/]+)/events)", wrap(ctx, [&ctx](Call& c) { handle_events(ctx, c); }));
@@ -363,7 +415,7 @@ void register_job_routes(http::Router& http, Context& ctx) {
   http.Get("/api/history", wrap(ctx, [&ctx](Call& c) { handle_history(ctx, c); }));
   http.Delete(R"(/api/history/([^/]+))", wrap(ctx, [&ctx](Call& c) {
                 JobRecord job = load_job(ctx, c, c.req.matches[1]);
-                ctx.runner.cancel(job.id, /*delete_after=*/true);
+                cancel_job(ctx, job, /*delete_after=*/true);
                 ctx.log->info("job {} deleted", job.id);
                 c.res.status = 204;
               }));

@@ -1,7 +1,8 @@
-// Operations: /api/device, /healthz, /metrics, /api/openapi.json.
+// Operations: /api/device, /api/workers, /healthz, /metrics, /api/openapi.json.
 #include <filesystem>
 
 #include "common/runtime.h"
+#include "service/ids.h"
 #include "service/job_request.h"
 #include "service/openapi.h"
 #include "service/routes.h"
@@ -11,6 +12,10 @@ namespace pastiche::service {
 using nlohmann::json;
 
 namespace {
+
+// A worker that has not been seen this long is not listed (it heartbeats every second or more
+// often while it lives).
+constexpr int64_t kLiveWorkerMs = 15'000;
 
 // Paths, memory and the BLAS build help an attacker more than a user: only with the admin key
 // (or serve --public-metrics).
@@ -29,12 +34,16 @@ json device_json(Context& ctx, bool details) {
               {"cuda_available", d.cuda_available},
               {"cuda_devices", d.cuda_devices},
               {"torch_version", d.torch_version},
-              {"methods", {{"fast", true}, {"gatys", static_cast<bool>(ctx.engines.vgg)}}},
+              {"methods", {{"fast", true}, {"gatys", ctx.engines.gatys_available()}}},
               {"gatys_unavailable_reason",
-               ctx.engines.vgg ? json(nullptr)
-                               : json(details ? ctx.engines.gatys_unavailable_reason
-                                              : std::string("not configured on this server"))},
-              {"workers", {{"fast", cfg.fast_workers}, {"gatys", cfg.gatys_workers}}},
+               ctx.engines.gatys_available()
+                   ? json(nullptr)
+                   : json(details ? ctx.engines.gatys_unavailable_reason
+                                  : std::string("not configured on this server"))},
+              {"workers",
+               {{"fast", ctx.worker ? cfg.fast_workers : 0},
+                {"gatys", ctx.worker ? cfg.gatys_workers : 0}}},
+              {"queue", queued_by_lane(ctx)},
               {"limits",
                {{"max_upload_bytes", cfg.max_upload_bytes},
                 {"max_pixels", cfg.max_pixels},
@@ -45,8 +54,8 @@ json device_json(Context& ctx, bool details) {
                 {"min_side", kMinImageSide}}}};
   if (!details) return out;
   json vgg = nullptr;
-  if (ctx.engines.vgg) {
-    const auto& info = ctx.engines.vgg->info();
+  if (ctx.engines.vgg_info) {
+    const auto& info = *ctx.engines.vgg_info;
     vgg = {{"path", info.path},
            {"arch", to_string(info.arch)},
            {"convention", to_string(info.convention)},
@@ -77,7 +86,12 @@ void handle_healthz(Context& ctx, Call& c) {
   std::error_code ec;
   auto space = std::filesystem::space(ctx.config.data_dir, ec);
   int64_t free_bytes = ec ? -1 : static_cast<int64_t>(space.available);
-  int64_t used = ctx.images.total_bytes();
+  int64_t used = -1;  // unknown while a shared image store does not answer
+  try {
+    used = ctx.images.total_bytes();
+  } catch (const std::exception& e) {
+    if (db_problem.empty()) db_problem = e.what();
+  }
   int64_t quota = ctx.config.max_disk_bytes;
   if (free_bytes >= 0 && free_bytes < 512LL * 1024 * 1024) {
     warnings.push_back("disk: less than 512 MiB free in the data directory");
@@ -89,9 +103,19 @@ void handle_healthz(Context& ctx, Call& c) {
   if (d.memory_available_bytes > 0 && d.memory_available_bytes < 256LL * 1024 * 1024) {
     warnings.push_back("memory: less than 256 MiB available");
   }
-  size_t queued = ctx.runner.queued();
-  int max = ctx.runner.max_queue();
-  if (queued * 10 > static_cast<size_t>(max) * 9) warnings.push_back("queue: above 90% full");
+  // The queue of the whole cluster, from the store: only while the store answers.
+  int64_t queued = 0, running = 0;
+  if (db_problem.empty()) {
+    try {
+      auto counts = ctx.jobs.count_by_status();
+      queued = counts[JobStatus::queued];
+      running = counts[JobStatus::running];
+    } catch (const std::exception& e) {
+      db_problem = e.what();
+    }
+  }
+  int max = ctx.config.max_queue;
+  if (queued * 10 > static_cast<int64_t>(max) * 9) warnings.push_back("queue: above 90% full");
   bool draining = ctx.stopping;
   std::string status = !db_problem.empty() ? "error"
                        : draining          ? "draining"
@@ -100,7 +124,7 @@ void handle_healthz(Context& ctx, Call& c) {
   json body = {{"status", status},
                {"warnings", warnings},
                {"database", db_problem.empty() ? json("ok") : json(db_problem)},
-               {"queue", {{"queued", queued}, {"running", ctx.runner.running()}, {"max", max}}}};
+               {"queue", {{"queued", queued}, {"running", running}, {"max", max}}}};
   if (may_see_details(ctx, c)) {
     body["disk"] = {{"free_bytes", free_bytes}, {"used_bytes", used}, {"quota_bytes", quota}};
     body["memory"] = {{"available_bytes", d.memory_available_bytes},
@@ -118,10 +142,11 @@ void handle_metrics(Context& ctx, Call& c) {
     throw HttpError(403, "metrics: needs X-Admin-Key (or serve --public-metrics)");
   }
   MetricsSnapshot s;
-  for (const auto& [state, n] : ctx.jobs.count_by_status()) s.jobs_by_state[to_string(state)] = n;
-  s.queue_by_lane["fast"] = static_cast<int64_t>(ctx.runner.queued("fast"));
-  s.queue_by_lane["gatys"] = static_cast<int64_t>(ctx.runner.queued("gatys"));
-  s.running = static_cast<int64_t>(ctx.runner.running());
+  auto counts = ctx.jobs.count_by_status();
+  for (const auto& [state, n] : counts) s.jobs_by_state[to_string(state)] = n;
+  s.queue_by_lane = queued_by_lane(ctx);
+  s.running = counts[JobStatus::running];
+  s.workers = static_cast<int64_t>(ctx.queue.list_workers(kLiveWorkerMs).size());
   s.disk_used_bytes = ctx.images.total_bytes();
   s.rss_bytes = peak_rss_bytes();
   if (ctx.http) {
@@ -137,12 +162,32 @@ void handle_metrics(Context& ctx, Call& c) {
   c.res.set_content(ctx.metrics.render(s), "text/plain; version=0.0.4");
 }
 
+// The workers of the cluster seen recently, with the jobs each holds now.
+void handle_workers(Context& ctx, Call& c) {
+  if (!c.admin) throw HttpError(403, "workers: needs X-Admin-Key");
+  std::map<std::string, std::vector<std::string>> jobs_of;
+  for (const auto& job : ctx.jobs.list_by_status(JobStatus::running)) {
+    if (!job.worker_id.empty()) jobs_of[job.worker_id].push_back(job.id);
+  }
+  json workers = json::array();
+  for (const auto& w : ctx.queue.list_workers(kLiveWorkerMs)) {
+    workers.push_back({{"id", w.id},
+                       {"host", w.host},
+                       {"lanes", w.lanes},
+                       {"started_at", iso8601(w.started_ms)},
+                       {"last_seen_at", iso8601(w.last_seen_ms)},
+                       {"jobs", jobs_of[w.id]}});
+  }
+  send_json(c.res, 200, {{"workers", workers}, {"queue", queued_by_lane(ctx)}});
+}
+
 }  // namespace
 
 void register_ops_routes(http::Router& http, Context& ctx) {
   http.Get("/api/device", wrap(ctx, [&ctx](Call& c) {
              send_json(c.res, 200, device_json(ctx, may_see_details(ctx, c)));
            }));
+  http.Get("/api/workers", wrap(ctx, [&ctx](Call& c) { handle_workers(ctx, c); }));
   http.Get("/healthz", wrap(ctx, [&ctx](Call& c) { handle_healthz(ctx, c); }));
   http.Get("/metrics", wrap(ctx, [&ctx](Call& c) { handle_metrics(ctx, c); }));
   http.Get("/api/openapi.json", [](const http::Request&, http::Response& res) {

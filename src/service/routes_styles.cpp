@@ -39,7 +39,8 @@ void register_style_routes(http::Router& http, Context& ctx) {
              json styles = json::array();
              for (const auto& s : ctx.styles.list(c.client)) {
                json j = style_json(s, c.client);
-               if (s.kind == "upload" && !ctx.engines.vgg) j["methods"] = json::array();
+               if (s.kind == "upload" && !ctx.engines.gatys_available())
+                 j["methods"] = json::array();
                styles.push_back(std::move(j));
              }
              send_json(c.res, 200, {{"styles", styles}});

@@ -14,11 +14,11 @@
 #include "common/runtime.h"
 #include "common/text.h"
 #include "http/server.h"
+#include "service/event_feed.h"
 #include "service/routes.h"
+#include "service/stores.h"
 #include "service/web_security.h"
 #include "store/data_dir_lock.h"
-#include "store/disk_image_store.h"
-#include "store/sqlite_job_store.h"
 
 namespace pastiche::service {
 
@@ -67,38 +67,20 @@ std::string client_key(const http::Request& req) {
   return {};
 }
 
-// A missing or empty job database next to stored job images means the database was lost or
-// truncated: starting would silently forget every job and orphan its files.
-void refuse_new_database_beside_old_data(const std::string& db_path, const fs::path& images,
-                                         bool init) {
-  std::error_code ec;
-  bool empty_db = !fs::exists(db_path, ec) || fs::file_size(db_path, ec) == 0;
-  if (!empty_db || init) return;
-  for (const char* sub : {"jobs", "styles"}) {
-    fs::path dir = images / sub;
-    if (fs::is_directory(dir, ec) && !fs::is_empty(dir, ec)) {
-      throw std::runtime_error(
-          "job database '" + db_path + "' is " + (fs::exists(db_path, ec) ? "empty" : "missing") +
-          " but " + dir.string() +
-          " holds stored images: restore the database (`pastiche admin restore BACKUP`) or, to "
-          "start a new history anyway, pass --init");
-    }
-  }
-}
-
 }  // namespace
 
 struct Server::Impl {
   ServerConfig config;
   std::shared_ptr<spdlog::logger> log;
   std::unique_ptr<DataDirLock> lock;
-  std::unique_ptr<SqliteJobStore> jobs;
-  std::unique_ptr<DiskImageStore> images;
+  Stores stores;
   Engines engines;
   std::unique_ptr<StyleCatalog> styles;
   EventHub events;
   Metrics metrics;
-  std::unique_ptr<JobRunner> runner;
+  std::unique_ptr<StorageQuota> quota;
+  std::unique_ptr<JobWorker> worker;  // null on an API-only node
+  std::unique_ptr<EventFeed> feed;
   std::unique_ptr<Context> ctx;
   RateLimiter client_limiter;
   RateLimiter ip_limiter;
@@ -127,33 +109,23 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(con
   configure_threads(cfg.threads);
   m.lock = std::make_unique<DataDirLock>(cfg.data_dir,
                                          "stop it first, or give this server another --data-dir");
-  std::string db_path = (fs::path(cfg.data_dir) / "jobs.db").string();
-  refuse_new_database_beside_old_data(db_path, fs::path(cfg.data_dir) / "images", cfg.init);
-  m.jobs = std::make_unique<SqliteJobStore>(db_path);
-  m.images = std::make_unique<DiskImageStore>(fs::path(cfg.data_dir) / "images");
-
-  m.engines.device = select_device(cfg.device);
-  m.engines.fast = std::make_unique<StylizerPool>(m.engines.device);
-  std::string vgg_path = cfg.vgg_path.empty() ? default_vgg_weights_path() : cfg.vgg_path;
-  if (cfg.vgg_path == "none") {
-    m.engines.gatys_unavailable_reason = "disabled with --vgg none";
-  } else if (vgg_path.empty()) {
-    m.engines.gatys_unavailable_reason =
-        "no VGG weights found (run `pastiche weights` to install them, or set PASTICHE_VGG)";
-  } else {
-    try {
-      m.engines.vgg = Vgg(vgg_path);
-      m.engines.vgg->to(m.engines.device);
-      m.engines.vgg->eval();
-      m.log->info("VGG weights: {} ({} layers)", vgg_path, m.engines.vgg->info().available.size());
-    } catch (const std::exception& e) {
-      m.engines.vgg = Vgg(nullptr);
-      m.engines.gatys_unavailable_reason =
-          std::string("cannot load VGG weights '") + vgg_path + "': " + e.what();
+  if (cfg.database.empty()) {
+    if (!cfg.workers) {
+      throw std::runtime_error(
+          "--no-workers needs --database postgresql://...: with the embedded SQLite database "
+          "this process is the only one that can run jobs");
     }
+    m.stores = open_sqlite_stores(cfg.data_dir, cfg.init);
+  } else if (is_postgres_url(cfg.database)) {
+    int lanes = cfg.workers ? cfg.fast_workers + cfg.gatys_workers : 0;
+    m.stores = open_postgres_stores(cfg.database, 6 + lanes);
+  } else {
+    throw InputError("--database: expected a postgresql:// URL (without it, jobs live in " +
+                     (fs::path(cfg.data_dir) / "jobs.db").string() + ")");
   }
-  if (!m.engines.vgg)
-    m.log->warn("Gatys method unavailable: {}", m.engines.gatys_unavailable_reason);
+  m.log->info("job store: {}", m.stores.description);
+
+  m.engines = load_engines(cfg.device, cfg.vgg_path, /*load_vgg=*/cfg.workers, *m.log);
 
   auto models = cfg.model_dirs.empty() ? default_model_dirs() : cfg.model_dirs;
   fs::path src(PASTICHE_SOURCE_DIR);
@@ -161,27 +133,32 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(con
   std::string styles_dir = cfg.styles_dir.empty()
                                ? first_dir({src / "styles", exe / "styles", exe / "../styles"})
                                : cfg.styles_dir;
-  m.styles = std::make_unique<StyleCatalog>(models, styles_dir, static_cast<bool>(m.engines.vgg),
-                                            *m.jobs, *m.images);
+  m.styles = std::make_unique<StyleCatalog>(models, styles_dir, m.engines.gatys_available(),
+                                            *m.stores.jobs, *m.stores.images);
   m.log->info("{} built-in style(s) from {} and {}", m.styles->builtin_count(),
               fmt::join(models, ", "), styles_dir.empty() ? "(no styles dir)" : styles_dir);
 
-  RunnerConfig rc;
-  rc.fast_workers = cfg.fast_workers;
-  rc.idle_priority_workers = cfg.idle_priority_workers;
-  rc.gatys_workers = cfg.gatys_workers;
-  rc.max_queue = cfg.max_queue;
-  rc.max_attempts = cfg.max_attempts;
-  rc.preview_every = cfg.preview_every;
-  rc.max_disk_bytes = cfg.max_disk_bytes;
-  rc.keep_min_minutes = cfg.keep_min_minutes;
-  rc.limits.max_size = cfg.max_size;
-  rc.limits.max_steps = cfg.max_steps;
-  m.runner = std::make_unique<JobRunner>(rc, *m.jobs, *m.images, *m.styles, m.events, m.metrics,
-                                         m.engines, m.log);
+  m.quota = std::make_unique<StorageQuota>(*m.stores.jobs, *m.stores.images, cfg.max_disk_bytes,
+                                           cfg.keep_min_minutes, m.log, [&m](const JobRecord& job) {
+                                             m.events.forget(job.id);
+                                             m.metrics.job_expired();
+                                           });
+  if (cfg.workers) {
+    WorkerConfig wc;
+    wc.id = new_worker_id();
+    wc.lanes = {{"fast", cfg.fast_workers}, {"gatys", cfg.gatys_workers}};
+    wc.max_attempts = cfg.max_attempts;
+    wc.lease_ms = static_cast<int64_t>(cfg.lease_seconds * 1000);
+    wc.preview_every = cfg.preview_every;
+    wc.idle_priority = cfg.idle_priority_workers;
+    m.worker = std::make_unique<JobWorker>(wc, *m.stores.jobs, *m.stores.queue, *m.stores.images,
+                                           *m.styles, m.engines, &m.metrics, m.quota.get(), m.log);
+  }
+  m.feed = std::make_unique<EventFeed>(*m.stores.queue, *m.stores.jobs, m.events, m.log);
 
-  m.ctx = std::make_unique<Context>(cfg, m.log, *m.jobs, *m.images, *m.styles, *m.runner, m.events,
-                                    m.metrics, m.engines);
+  m.ctx = std::make_unique<Context>(cfg, m.log, *m.stores.jobs, *m.stores.queue, *m.stores.images,
+                                    *m.styles, *m.quota, m.events, m.metrics, m.engines);
+  m.ctx->worker = m.worker.get();
   std::string web_dir = cfg.web_dir.empty()
                             ? first_dir({src / "web" / "dist", exe / "web" / "dist",
                                          exe / "../web/dist", exe / "../share/pastiche/web"})
@@ -287,16 +264,23 @@ void Server::start() {
   auto& ctx = *m.ctx;
   const auto& cfg = m.config;
 
-  // Jobs recovered from the store are queued before the first request can add to the queue.
-  m.runner->start();
+  // Alone on its database (SQLite under the data-dir lock), the process knows that jobs left
+  // running were its own, before it died: they run again now, not after their lease.
+  if (!m.stores.shared && m.worker) {
+    JobWorker::recover_interrupted(*m.stores.jobs, *m.stores.images, cfg.max_attempts, *m.log);
+  }
+  m.feed->start();
+  if (m.worker) m.worker->start();
   try {
     m.port = m.http->start();
   } catch (...) {
-    m.runner->stop();
+    if (m.worker) m.worker->stop();
+    m.feed->stop();
     throw;
   }
-  m.log->info("listening on http://{}:{} (data dir {}, web UI {})", cfg.host, m.port, cfg.data_dir,
-              ctx.web_dir.empty() ? "not built" : ctx.web_dir);
+  m.log->info("listening on http://{}:{} (data dir {}, web UI {}{})", cfg.host, m.port,
+              cfg.data_dir, ctx.web_dir.empty() ? "not built" : ctx.web_dir,
+              m.worker ? "" : "; API only, jobs run by `pastiche worker` processes");
 }
 
 void Server::stop() {
@@ -313,7 +297,8 @@ void Server::stop() {
   // New requests get 503 + Retry-After and open event streams a last "shutdown" event while the
   // running jobs are interrupted; then the connections close.
   if (m.http) m.http->drain();
-  m.runner->stop();
+  m.feed->stop();
+  if (m.worker) m.worker->stop();
   m.events.shutdown();
   if (m.http) m.http->stop();
   m.log->info("stopped");

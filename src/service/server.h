@@ -1,5 +1,7 @@
-// The HTTP service: `pastiche serve`. Owns the stores, the engines, the job runner and the HTTP
-// server (src/http); routes live in routes_*.cpp by resource.
+// The HTTP service: `pastiche serve`. Owns the stores, the engines, the job worker (unless it is
+// an API-only node), the event feed and the HTTP server (src/http); routes live in routes_*.cpp
+// by resource. With `database` set to a PostgreSQL URL, any number of these processes (and of
+// `pastiche worker`) share one job store, queue and image store.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -13,9 +15,14 @@ namespace pastiche::service {
 struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 8080;                // 0 = any free port (see Server::port())
-  std::string data_dir = "data";  // jobs.db, images/, logs/
-  std::string web_dir;            // static UI; empty = web/dist beside the sources or executable
-  std::string styles_dir;         // Gatys painting images; empty = styles/ beside the sources
+  std::string data_dir = "data";  // jobs.db, images/ (SQLite only), logs/
+  // Empty: SQLite DATA_DIR/jobs.db and images on disk (one process). postgresql://...: the
+  // shared job store, queue and images of a cluster.
+  std::string database;
+  bool workers = true;        // run jobs in this process (false: an API-only node; PostgreSQL)
+  double lease_seconds = 30;  // a job whose worker stops heartbeating is re-queued after this
+  std::string web_dir;        // static UI; empty = web/dist beside the sources or executable
+  std::string styles_dir;     // Gatys painting images; empty = styles/ beside the sources
   std::vector<std::string> model_dirs;  // fast models; empty = default_model_dirs()
   std::string vgg_path;                 // empty = default_vgg_weights_path(); "none" disables Gatys
   std::string device = "auto";
@@ -62,8 +69,8 @@ class Server {
 
   void start();  // binds and serves on a background thread; throws when the port is taken
   int port() const;
-  // Graceful: stops accepting, ends event streams, interrupts running jobs and queues them for
-  // the next start. Safe to call twice and from a signal-handling thread.
+  // Graceful: stops accepting, ends event streams, interrupts this process's running jobs and
+  // queues them again. Safe to call twice and from a signal-handling thread.
   void stop();
   void wait();  // blocks until stop() has completed
   // Serves one request already read, without the network (fuzzing, tests): the same routes,

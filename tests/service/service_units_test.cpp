@@ -30,7 +30,8 @@ std::string error_of(const FormFields& fields) {
 
 TEST(JobRequest, DefaultsAndCanonicalRoundTrip) {
   auto r = parse_job_request({{"style", "candy"}}, {});
-  EXPECT_EQ(r.method, "fast");
+  EXPECT_EQ(r.method, JobMethod::fast);
+  EXPECT_EQ(r.method_name(), "fast");
   EXPECT_EQ(r.style_id(), "candy");
   EXPECT_FALSE(r.size_given);
 
@@ -41,6 +42,7 @@ TEST(JobRequest, DefaultsAndCanonicalRoundTrip) {
       {"seed", "7"},       {"optimizer", "adam"},     {"init", "noise"},
       {"scales", "2"}};
   auto g = parse_job_request(gatys, {});
+  EXPECT_EQ(g.method, JobMethod::gatys);
   EXPECT_EQ(g.gatys.size, 128);
   EXPECT_EQ(g.gatys.steps, 30);
   EXPECT_DOUBLE_EQ(g.gatys.style_weight, 500);
@@ -49,15 +51,128 @@ TEST(JobRequest, DefaultsAndCanonicalRoundTrip) {
   EXPECT_EQ(g.gatys.init, InitKind::noise);
   ASSERT_EQ(g.gatys.style_blend.size(), 2u);
   EXPECT_DOUBLE_EQ(g.gatys.style_blend[1], 0.75);
-  // What is stored parses back to the same request.
-  auto again = parse_job_request(g.params_fields(), {});
+  EXPECT_EQ(g.gatys.min_scale_size, 128);  // no larger than the output
+  // The spec's form fields parse back to the same spec.
+  auto again = parse_job_request(request_fields(g), {});
   EXPECT_EQ(again.params(), g.params());
   EXPECT_EQ(again.style_id(), "a,b");
-  auto stored = fields_from_json(g.params().dump());
-  stored["method"] = "gatys";
-  stored["style"] = "a,b";
-  auto from_json = parse_job_request(stored, {});
-  EXPECT_EQ(from_json.gatys.steps, 30);
+  // The API's params: the HTTP settings of the method and the mix, as before the spec existed.
+  auto params = g.params();
+  EXPECT_EQ(params["steps"], 30);
+  EXPECT_EQ(params["optimizer"], "adam");
+  EXPECT_EQ(params["style_mix"], (nlohmann::json{{"a", 0.25}, {"b", 0.75}}));
+  EXPECT_FALSE(params.contains("min_scale_size"));
+  EXPECT_FALSE(params.contains("version"));
+}
+
+TEST(JobSpec, StoredJsonReadsBackTypedWithoutTheFormParserOrTheRequestLimits) {
+  auto g = parse_job_request({{"method", "gatys"},
+                              {"style", "a,b"},
+                              {"style_mix", "a=0.25,b=0.75"},
+                              {"size", "300"},
+                              {"steps", "30"},
+                              {"seed", "9007199254740993"},
+                              {"style_weight", "0.1"},
+                              {"blend", "0.3333333333333333"}},
+                             {});
+  fit_to_images(g, cv::Size(1000, 100), {cv::Size(64, 64)}, {});
+  EXPECT_EQ(g.gatys.min_scale_size, 160);  // raised for the elongated photo
+  auto stored = nlohmann::json::parse(stored_params(g));
+  EXPECT_EQ(stored["version"], JobSpec::kVersion);
+  EXPECT_EQ(stored["method"], "gatys");
+  EXPECT_EQ(stored["styles"], (nlohmann::json{"a", "b"}));
+  EXPECT_EQ(stored["options"]["min_scale_size"], 160);  // engine settings the API never shows
+  EXPECT_EQ(stored["options"]["seed"], 9007199254740993LL);
+  auto back = JobSpec::from_stored(stored);
+  EXPECT_EQ(back.to_stored(), stored);
+  EXPECT_EQ(back.params(), g.params());
+  EXPECT_EQ(back.gatys.min_scale_size, 160);
+  EXPECT_EQ(back.gatys.seed, 9007199254740993ULL);
+  EXPECT_EQ(back.gatys.style_blend, g.gatys.style_blend);
+  EXPECT_DOUBLE_EQ(back.gatys.blend, 0.3333333333333333);
+
+  // A job record carries it; the API view is the params object.
+  JobRecord job;
+  job.method = "gatys";
+  job.style = "a,b";
+  job.params = stored_params(g);
+  EXPECT_EQ(job_spec_of(job).to_stored(), stored);
+  EXPECT_EQ(api_params(job), g.params());
+
+  // The worker applies the engines' ranges, not the request limits of the node that took it.
+  stored["options"]["steps"] = 5000;  // above --max-steps 2000
+  EXPECT_EQ(JobSpec::from_stored(stored).gatys.steps, 5000);
+
+  auto fast = parse_job_request({{"style", "duo"}, {"style_mix", "duo_0=1,duo_1=3"}}, {});
+  fit_to_images(fast, cv::Size(80, 60), {}, {});
+  auto fast_back = JobSpec::from_stored(fast.to_stored());
+  EXPECT_EQ(fast_back.fast.size, 80);
+  EXPECT_FALSE(fast_back.size_given);
+  EXPECT_EQ(fast_back.fast.style_mix, fast.style_mix);
+  EXPECT_EQ(fast_back.to_stored(), fast.to_stored());
+}
+
+TEST(JobSpec, RowsStoredBeforeTheSpecStillLoad) {
+  // Exactly what the service stored before the spec had a version: the API's params object.
+  JobRecord job;
+  job.method = "gatys";
+  job.style = "a,b";
+  job.params = R"({"blend":1.0,"content_weight":1.0,"init":"content","optimizer":"lbfgs",)"
+               R"("original_colors":false,"scales":1,"seed":0,"size":64,"steps":12,"style_mix":)"
+               R"({"a":1.0,"b":3.0},"style_weight":20.0,"tv_weight":0.2})";
+  auto spec = job_spec_of(job);
+  EXPECT_EQ(spec.method, JobMethod::gatys);
+  EXPECT_EQ(spec.style_id(), "a,b");
+  EXPECT_EQ(spec.gatys.steps, 12);
+  EXPECT_EQ(spec.gatys.scales, 1);
+  EXPECT_EQ(spec.gatys.style_blend, (std::vector<double>{1.0, 3.0}));
+  EXPECT_EQ(spec.gatys.min_scale_size, 64);
+  EXPECT_EQ(api_params(job), nlohmann::json::parse(job.params));  // shown as stored
+
+  JobRecord fast;
+  fast.method = "fast";
+  fast.style = "tiny";
+  fast.params = R"({"size":64,"original_colors":true,"blend":0.5,"style_mix":{}})";
+  auto f = job_spec_of(fast);
+  EXPECT_EQ(f.fast.size, 64);
+  EXPECT_TRUE(f.size_given);
+  EXPECT_TRUE(f.fast.original_colors);
+  EXPECT_DOUBLE_EQ(f.fast.blend, 0.5);
+}
+
+TEST(JobSpec, UnreadableSpecsFailNamingWhatIsWrong) {
+  auto error_of_stored = [](const std::string& text) -> std::string {
+    JobRecord job;
+    job.method = "fast";
+    job.style = "tiny";
+    job.params = text;
+    try {
+      job_spec_of(job);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  auto ok = parse_job_request({{"style", "tiny"}, {"size", "64"}}, {}).to_stored();
+  auto with = [&](const char* key, nlohmann::json value) {
+    auto j = ok;
+    j[key] = std::move(value);
+    return j.dump();
+  };
+  EXPECT_EQ(error_of_stored("not json").rfind("job spec:", 0), 0u);
+  EXPECT_NE(error_of_stored(with("version", 3)).find("version 3"), std::string::npos);
+  EXPECT_EQ(error_of_stored(with("method", "oil")).rfind("method:", 0), 0u);
+  EXPECT_EQ(error_of_stored(with("styles", nlohmann::json::array())), "job spec: no style");
+  auto unknown = ok;
+  unknown["options"]["brush"] = 3;
+  EXPECT_EQ(error_of_stored(unknown.dump()), "job spec: unknown setting 'brush'");
+  auto out_of_range = ok;
+  out_of_range["options"]["blend"] = 7;
+  EXPECT_EQ(error_of_stored(out_of_range.dump()).rfind("blend:", 0), 0u);
+  // The API view never throws: an unreadable spec shows no params.
+  JobRecord broken;
+  broken.params = with("version", 3);
+  EXPECT_EQ(api_params(broken), nlohmann::json::object());
 }
 
 TEST(JobRequest, EveryInvalidFieldIsNamed) {
