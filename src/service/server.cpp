@@ -130,9 +130,7 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(con
   auto models = cfg.model_dirs.empty() ? default_model_dirs() : cfg.model_dirs;
   fs::path src(PASTICHE_SOURCE_DIR);
   fs::path exe = executable_dir();
-  std::string styles_dir = cfg.styles_dir.empty()
-                               ? first_dir({src / "styles", exe / "styles", exe / "../styles"})
-                               : cfg.styles_dir;
+  std::string styles_dir = cfg.styles_dir.empty() ? default_styles_dir() : cfg.styles_dir;
   m.styles = std::make_unique<StyleCatalog>(models, styles_dir, m.engines.gatys_available(),
                                             *m.stores.jobs, *m.stores.images);
   m.log->info("{} built-in style(s) from {} and {}", m.styles->builtin_count(),

@@ -16,6 +16,17 @@ namespace pastiche::service {
 
 namespace fs = std::filesystem;
 
+std::string default_styles_dir() {
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  fs::path exe_dir = ec ? fs::path() : exe.parent_path();
+  fs::path src(PASTICHE_SOURCE_DIR);
+  for (const auto& dir : {src / "styles", exe_dir / "styles", exe_dir / "../styles"}) {
+    if (!dir.empty() && fs::is_directory(dir, ec)) return dir.string();
+  }
+  return {};
+}
+
 std::string make_thumbnail(const cv::Mat& image) {
   cv::Mat small = image;
   if (std::max(image.cols, image.rows) > 256) small = resize_longest(image, 256);

@@ -68,6 +68,9 @@ inline std::string style_thumb_key(const std::string& id) {
   return "styles/" + id + ".thumb.jpg";
 }
 
+// The built-in paintings' folder: styles/ beside the sources or the executable; empty if none.
+std::string default_styles_dir();
+
 // JPEG thumbnail (longest side <= 256) of an image.
 std::string make_thumbnail(const cv::Mat& image);
 

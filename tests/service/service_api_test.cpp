@@ -9,7 +9,9 @@
 
 #include "common/runtime.h"
 #include "service/routes.h"
+#include "service/stores.h"
 #include "service_fixture.h"
+#include "store/job_files.h"
 
 namespace pastiche::testing {
 namespace {
@@ -17,12 +19,26 @@ namespace {
 constexpr const char* kAlice = "alice-client-token-0001";
 constexpr const char* kBob = "bob-client-token-000002";
 
-class ServiceTest : public ServerTest {
+// Every test here runs on both job stores (SQLite, and PostgreSQL when a test cluster is set).
+class ServiceTest : public BackendServerTest {
  protected:
   Api api(const std::string& token = kAlice) { return ServerTest::api(token); }
+  // Bytes in the image store (the data directory's images, or PostgreSQL's table).
+  int64_t stored_image_bytes() {
+    if (!pg) {
+      int64_t total = 0;
+      for (const auto& e : std::filesystem::recursive_directory_iterator(
+               std::filesystem::path(files.data_dir) / "images")) {
+        if (e.is_regular_file()) total += static_cast<int64_t>(e.file_size());
+      }
+      return total;
+    }
+    PgDatabase db(pg->url(), 1);
+    return PgImageStore(db).total_bytes();
+  }
 };
 
-TEST_F(ServiceTest, StylesListBuiltinsWithMethodsAndThumbnails) {
+TEST_P(ServiceTest, StylesListBuiltinsWithMethodsAndThumbnails) {
   start();
   auto a = api();
   auto r = a.get("/api/styles");
@@ -64,7 +80,7 @@ std::map<int, int> threads_by_policy() {
   return count;
 }
 
-TEST_F(ServiceTest, JobWorkersRunAtIdlePriorityByDefault) {
+TEST_P(ServiceTest, JobWorkersRunAtIdlePriorityByDefault) {
   const int before = threads_by_policy()[SCHED_IDLE];
   start([](service::ServerConfig& c) { c.idle_priority_workers = true; });
   auto a = api();
@@ -78,7 +94,7 @@ TEST_F(ServiceTest, JobWorkersRunAtIdlePriorityByDefault) {
   EXPECT_GT(after.count(SCHED_OTHER) ? after.at(SCHED_OTHER) : 0, 0);  // HTTP threads stay normal
 }
 
-TEST_F(ServiceTest, FastJobLifecycleResultFormatsHistoryAndDelete) {
+TEST_P(ServiceTest, FastJobLifecycleResultFormatsHistoryAndDelete) {
   start();
   auto a = api();
   std::string id =
@@ -135,7 +151,7 @@ TEST_F(ServiceTest, FastJobLifecycleResultFormatsHistoryAndDelete) {
   EXPECT_EQ(parse_json(a.get("/api/history"))["total"], 1);
 }
 
-TEST_F(ServiceTest, GatysJobStreamsEventsInOrder) {
+TEST_P(ServiceTest, GatysJobStreamsEventsInOrder) {
   start();
   auto a = api();
   std::string id = a.submit(
@@ -196,7 +212,7 @@ TEST_F(ServiceTest, GatysJobStreamsEventsInOrder) {
   EXPECT_EQ(again->body.rfind("event: done\n", 0), 0u) << again->body;
 }
 
-TEST_F(ServiceTest, CancelQueuedAndRunningJobs) {
+TEST_P(ServiceTest, CancelQueuedAndRunningJobs) {
   start();
   auto a = api();
   std::string photo = png_of(test_photo(64, 64));
@@ -222,7 +238,7 @@ TEST_F(ServiceTest, CancelQueuedAndRunningJobs) {
   EXPECT_EQ(a.del("/api/jobs/" + running)->status, 200);
 }
 
-TEST_F(ServiceTest, HistoryJobsAndStylesAreIsolatedBetweenClients) {
+TEST_P(ServiceTest, HistoryJobsAndStylesAreIsolatedBetweenClients) {
   start();
   auto alice = api(kAlice);
   auto bob = api(kBob);
@@ -267,7 +283,7 @@ TEST_F(ServiceTest, HistoryJobsAndStylesAreIsolatedBetweenClients) {
   EXPECT_EQ(Api(server->port(), kBob).get("/api/history?all=1")->status, 403);
 }
 
-TEST_F(ServiceTest, ValidationErrorsNameTheField) {
+TEST_P(ServiceTest, ValidationErrorsNameTheField) {
   start();
   auto a = api();
   std::string photo = png_of(test_photo());
@@ -312,7 +328,7 @@ TEST_F(ServiceTest, ValidationErrorsNameTheField) {
   EXPECT_EQ(parse_json(a.get("/api/history"))["total"], 0);
 }
 
-TEST_F(ServiceTest, OversizedCorruptAndMisTypedUploads) {
+TEST_P(ServiceTest, OversizedCorruptAndMisTypedUploads) {
   start([](service::ServerConfig& c) {
     c.max_upload_bytes = 64 * 1024;
     c.max_pixels = 200 * 200;
@@ -347,7 +363,7 @@ TEST_F(ServiceTest, OversizedCorruptAndMisTypedUploads) {
   EXPECT_EQ(parse_json(a.get("/api/history"))["total"], 0);
 }
 
-TEST_F(ServiceTest, UnknownIdsAndRoutesAre404Json) {
+TEST_P(ServiceTest, UnknownIdsAndRoutesAre404Json) {
   start();
   auto a = api();
   std::string unknown(32, 'a');
@@ -367,7 +383,7 @@ TEST_F(ServiceTest, UnknownIdsAndRoutesAre404Json) {
   EXPECT_TRUE(json::parse(r->body, nullptr, false).contains("error"));
 }
 
-TEST_F(ServiceTest, QueueFullAnswers429WithRetryAfter) {
+TEST_P(ServiceTest, QueueFullAnswers429WithRetryAfter) {
   start([](service::ServerConfig& c) { c.max_queue = 1; });
   auto a = api();
   std::string photo = png_of(test_photo(64, 64));
@@ -390,7 +406,7 @@ TEST_F(ServiceTest, QueueFullAnswers429WithRetryAfter) {
   a.wait_finished(running);
 }
 
-TEST_F(ServiceTest, RateLimitAnswers429) {
+TEST_P(ServiceTest, RateLimitAnswers429) {
   start([](service::ServerConfig& c) {
     c.rate_limit = 0.01;
     c.rate_burst = 3;
@@ -410,7 +426,7 @@ TEST_F(ServiceTest, RateLimitAnswers429) {
   EXPECT_EQ(a.get("/healthz")->status, 200);  // probes are exempt
 }
 
-TEST_F(ServiceTest, SynchronousStylize) {
+TEST_P(ServiceTest, SynchronousStylize) {
   start();
   auto a = api();
   auto r = a.post(
@@ -429,7 +445,7 @@ TEST_F(ServiceTest, SynchronousStylize) {
   EXPECT_EQ(parse_json(a.get("/api/history"))["total"], 0);
 }
 
-TEST_F(ServiceTest, DeviceHealthMetricsOpenApiAndCookies) {
+TEST_P(ServiceTest, DeviceHealthMetricsOpenApiAndCookies) {
   const std::string admin_key = "admin-key-for-tests-0001";
   start([&](service::ServerConfig& c) { c.admin_key = admin_key; });
   auto a = api();
@@ -477,7 +493,7 @@ TEST_F(ServiceTest, DeviceHealthMetricsOpenApiAndCookies) {
   EXPECT_TRUE(second->get_header_value("Set-Cookie").empty());
 }
 
-TEST_F(ServiceTest, StaticWebUiWithFallbackAndPlaceholder) {
+TEST_P(ServiceTest, StaticWebUiWithFallbackAndPlaceholder) {
   start();
   auto a = api();
   auto placeholder = a.get("/");
@@ -506,7 +522,7 @@ TEST_F(ServiceTest, StaticWebUiWithFallbackAndPlaceholder) {
   EXPECT_NE(b.get("/%2e%2e/secret.txt")->body, "secret");
 }
 
-TEST_F(ServiceTest, WithoutVggWeightsOnlyFastIsOffered) {
+TEST_P(ServiceTest, WithoutVggWeightsOnlyFastIsOffered) {
   start([](service::ServerConfig& c) { c.vgg_path = "none"; });
   auto a = api();
   auto styles = parse_json(a.get("/api/styles"))["styles"];
@@ -523,17 +539,9 @@ TEST_F(ServiceTest, WithoutVggWeightsOnlyFastIsOffered) {
   EXPECT_TRUE(device["gatys_unavailable_reason"].is_string());
 }
 
-int64_t bytes_under(const std::filesystem::path& dir) {
-  int64_t total = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file()) total += static_cast<int64_t>(e.file_size());
-  }
-  return total;
-}
-
 // Regression (issue 12, finding 6): with a small quota each finished job was deleted at once
 // (202, then 404) and vanished from history.
-TEST_F(ServiceTest, QuotaExpiresDownloadedJobsKeepsUnfetchedOnesAndRefusesWhenFull) {
+TEST_P(ServiceTest, QuotaExpiresDownloadedJobsKeepsUnfetchedOnesAndRefusesWhenFull) {
   start([](service::ServerConfig& c) { c.max_disk_bytes = 0; });
   auto a = api();
   cv::Mat big(256, 256, CV_8UC3);
@@ -543,7 +551,7 @@ TEST_F(ServiceTest, QuotaExpiresDownloadedJobsKeepsUnfetchedOnesAndRefusesWhenFu
   EXPECT_EQ(a.get("/api/jobs/" + fetched + "/result")->status, 200);
   std::string unfetched = a.submit({{"style", "tiny"}}, png_of(big));
   EXPECT_EQ(a.wait_finished(unfetched)["status"], "done");
-  int64_t used = bytes_under(std::filesystem::path(files.data_dir) / "images");
+  int64_t used = stored_image_bytes();
 
   // Room for what is stored now, not for another job: the downloaded job has to go.
   server.reset();
@@ -571,6 +579,82 @@ TEST_F(ServiceTest, QuotaExpiresDownloadedJobsKeepsUnfetchedOnesAndRefusesWhenFu
   EXPECT_NE(refused->body.find("storage full"), std::string::npos);
   EXPECT_EQ(parse_json(c.get("/api/history"))["total"], 3);  // no job row left behind
 }
+
+// The worker of a `serve` process registers itself like any `pastiche worker`: the admin sees
+// it, with the job it runs, and the queue depth per lane of the whole cluster.
+TEST_P(ServiceTest, WorkersAndQueueDepthPerLaneAreReported) {
+  const std::string admin_key = "admin-key-for-tests-0002";
+  start([&](service::ServerConfig& c) { c.admin_key = admin_key; });
+  auto a = api();
+  EXPECT_EQ(a.get("/api/workers")->status, 403);
+  std::string photo = png_of(test_photo(64, 64));
+  std::vector<std::pair<std::string, std::string>> slow = {{"style", "stripes"},
+                                                           {"method", "gatys"},
+                                                           {"size", "64"},
+                                                           {"steps", "2000"},
+                                                           {"scales", "1"}};
+  std::string running = a.submit(slow, photo);
+  a.wait_running(running);
+  std::string queued = a.submit(slow, photo);
+  a.http.set_default_headers({{"X-Admin-Key", admin_key}});
+  auto workers = parse_json(a.get("/api/workers"));
+  ASSERT_EQ(workers["workers"].size(), 1u) << workers.dump();
+  auto w = workers["workers"][0];
+  EXPECT_EQ(w["lanes"], json::array({"fast", "gatys"}));
+  EXPECT_EQ(w["jobs"], json::array({running}));
+  EXPECT_TRUE(w["last_seen_at"].is_string());
+  EXPECT_EQ(workers["queue"]["gatys"], 1);
+  EXPECT_EQ(workers["queue"]["fast"], 0);
+  EXPECT_EQ(parse_json(a.get("/api/device"))["queue"]["gatys"], 1);
+  auto metrics = a.get("/metrics")->body;
+  EXPECT_NE(metrics.find("pastiche_queue_length{lane=\"gatys\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.find("pastiche_workers 1"), std::string::npos);
+  EXPECT_NE(metrics.find("pastiche_jobs_running 1"), std::string::npos);
+  a.del("/api/jobs/" + queued);
+  a.del("/api/jobs/" + running);
+  EXPECT_EQ(a.wait_finished(running)["status"], "cancelled");
+  server.reset();  // a stopped worker leaves the registry
+  start([&](service::ServerConfig& c) {
+    c.admin_key = admin_key;
+    c.workers = !on_postgres();  // an API-only node sees no worker at all
+  });
+  Api b(server->port(), kAlice);
+  b.http.set_default_headers({{"X-Admin-Key", admin_key}});
+  EXPECT_EQ(parse_json(b.get("/api/workers"))["workers"].size(), on_postgres() ? 0u : 1u);
+}
+
+// Jobs stored before the typed spec (params without a version) still run, and show their
+// params as they were stored.
+TEST_P(ServiceTest, JobsStoredBeforeTheSpecRunAndKeepTheirParams) {
+  const std::string params =
+      R"({"blend":1.0,"content_weight":1.0,"init":"content","optimizer":"lbfgs",)"
+      R"("original_colors":false,"scales":1,"seed":0,"size":64,"steps":4,"style_mix":{},)"
+      R"("style_weight":20.0,"tv_weight":0.2})";
+  std::string id = std::string(31, 'c') + "1";
+  {
+    std::filesystem::create_directories(files.data_dir);
+    auto stores = pg ? service::open_postgres_stores(pg->url(), 1)
+                     : service::open_sqlite_stores(files.data_dir, false);
+    JobRecord job;
+    job.id = id;
+    job.owner = kAlice;
+    job.method = "gatys";
+    job.style = "stripes";
+    job.style_title = "Stripes";
+    job.params = params;
+    job.created_ms = 1000;
+    stores.images->put(content_key(id), png_of(test_photo(64, 48)));
+    ASSERT_TRUE(stores.queue->enqueue(job, 0));
+  }
+  start();
+  auto a = api();
+  auto job = a.wait_finished(id);
+  EXPECT_EQ(job["status"], "done") << job.dump();
+  EXPECT_EQ(job["params"], json::parse(params));
+  EXPECT_EQ(job["width"], 64);
+}
+
+PASTICHE_INSTANTIATE_BACKENDS(ServiceTest);
 
 }  // namespace
 }  // namespace pastiche::testing

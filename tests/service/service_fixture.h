@@ -18,6 +18,7 @@
 #include "image/image_io.h"
 #include "service/server.h"
 #include "service/service_files.h"
+#include "store/store_backends.h"
 
 namespace pastiche::testing {
 
@@ -154,17 +155,35 @@ inline cv::Mat test_photo(int w = 80, int h = 60) {
   return synthetic_content_image(w, h);
 }
 
-// A test with its own files and a server started (and restarted) on demand.
+// A test with its own files and a server started (and restarted) on demand, on the embedded
+// SQLite database or, after use_postgres(), on a fresh PostgreSQL database of the test cluster.
 class ServerTest : public ::testing::Test {
  protected:
   ServiceFiles files;
+  std::unique_ptr<PgTestDatabase> pg;  // before `server`: dropped after the server stopped
   std::unique_ptr<RunningServer> server;
+  // Call first (the caller skips without PASTICHE_TEST_DATABASE_URL).
+  void use_postgres() { pg = std::make_unique<PgTestDatabase>(); }
   void start(const std::function<void(service::ServerConfig&)>& tweak = {}) {
     auto config = files.config();
+    if (pg) config.database = pg->url();
     if (tweak) tweak(config);
     server = std::make_unique<RunningServer>(config);
   }
   Api api(const std::string& token) { return Api(server->port(), token); }
+};
+
+// The same tests on both job stores: GetParam() is "sqlite" or "postgres" (which skips without
+// a test cluster). Instantiate with PASTICHE_INSTANTIATE_BACKENDS(Suite).
+class BackendServerTest : public ServerTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgres") {
+      PASTICHE_SKIP_WITHOUT_POSTGRES();
+      use_postgres();
+    }
+  }
+  bool on_postgres() const { return pg != nullptr; }
 };
 
 // A Gatys job that runs for minutes (until cancelled): something to watch, stream or stop.

@@ -25,12 +25,13 @@ std::vector<std::pair<std::string, std::string>> gatys_fields(int steps) {
           {"scales", "1"}};
 }
 
-TEST(ServiceRestart, JobInterruptedByServerShutdownCompletesAfterRestart) {
-  ServiceFiles files;
+class ServiceRestart : public BackendServerTest {};
+
+TEST_P(ServiceRestart, JobInterruptedByServerShutdownCompletesAfterRestart) {
   std::string id, queued_id;
+  start();
   {
-    RunningServer server(files.config());
-    Api api(server.port(), kToken);
+    Api api = ServerTest::api(kToken);
     id = api.submit(gatys_fields(400), png_of(test_photo(64, 64)));
     queued_id = api.submit({{"style", "stripes"},
                             {"method", "gatys"},
@@ -39,15 +40,18 @@ TEST(ServiceRestart, JobInterruptedByServerShutdownCompletesAfterRestart) {
                             {"scales", "1"}},
                            png_of(test_photo(64, 64)));
     api.wait_running(id);
-  }  // destroyed mid-job: the job is interrupted and queued for the next start
-  RunningServer server(files.config());
-  Api api(server.port(), kToken);
+  }
+  server.reset();  // destroyed mid-job: the job is interrupted and queued again
+  start();
+  Api api = ServerTest::api(kToken);
   auto job = api.wait_finished(id, std::chrono::seconds(100));
   EXPECT_EQ(job["status"], "done") << job.dump();
   EXPECT_EQ(job["attempts"], 1);  // a graceful interruption does not count as an attempt
   EXPECT_EQ(api.wait_finished(queued_id)["status"], "done");
   EXPECT_EQ(api.get("/api/jobs/" + id + "/result")->status, 200);
 }
+
+PASTICHE_INSTANTIATE_BACKENDS(ServiceRestart);
 
 int free_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -121,7 +125,7 @@ struct ServeProcess {
   }
 };
 
-TEST(ServiceRestart, KilledProcessRequeuesTheRunningJobAndSigtermExitsCleanly) {
+TEST(ServiceRestartProcess, KilledProcessRequeuesTheRunningJobAndSigtermExitsCleanly) {
   ServiceFiles files;
   int port = free_port();
   std::string id;
