@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,16 +36,24 @@ inline void parse_fields_and_upload(const uint8_t* data, size_t size) {
         pos = amp + 1;
       }
     }
+    std::optional<service::JobSpec> spec;
     try {
-      auto spec = service::parse_job_request(fields, limits);
-      // The spec's form fields parse back to the same spec.
-      auto again = service::parse_job_request(service::request_fields(spec), limits);
-      if (again.params() != spec.params()) std::abort();
-      // What is stored reads back exactly, without the form parser (a worker's view).
-      auto stored = spec.to_stored();
-      auto loaded = service::JobSpec::from_stored(nlohmann::json::parse(stored.dump()));
-      if (loaded.to_stored() != stored || loaded.params() != spec.params()) std::abort();
+      spec = service::parse_job_request(fields, limits);
     } catch (const InputError&) {
+    }
+    if (spec) {
+      // An accepted spec must round-trip; any exception here is a bug too.
+      try {
+        // Its form fields parse back to the same spec.
+        auto again = service::parse_job_request(service::request_fields(*spec), limits);
+        if (again.params() != spec->params()) std::abort();
+        // What is stored reads back exactly, without the form parser (a worker's view).
+        auto stored = spec->to_stored();
+        auto loaded = service::JobSpec::from_stored(nlohmann::json::parse(stored.dump()));
+        if (loaded.to_stored() != stored || loaded.params() != spec->params()) std::abort();
+      } catch (...) {
+        std::abort();
+      }
     }
     try {
       service::parse_stylize_request(fields, limits);
