@@ -6,7 +6,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,16 +61,21 @@ struct Process {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      pid = -1;
-      ADD_FAILURE() << "cannot start " << PASTICHE_CLI_PATH;
+    const char* log_file = log.c_str();
+    pid = fork();
+    if (pid == 0) {
+      // Only async-signal-safe calls until exec. The child dies with the test process, however
+      // that ends (a crashed test must not leave workers behind).
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      int fd = open(log_file, O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+      }
+      execve(argv[0], argv.data(), environ);
+      _exit(127);
     }
+    if (pid < 0) ADD_FAILURE() << "cannot start " << PASTICHE_CLI_PATH;
   }
   ~Process() {
     if (pid > 0) {
