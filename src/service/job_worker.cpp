@@ -57,6 +57,7 @@ class ProgressReporter {
   void publish(steady_clock::time_point now) {
     published_ = now;
     published_once_ = true;
+    last_["reported_ms"] = now_ms();  // wall clock: how old a report is, seen from any node
     try {
       queue_.publish_progress(id_, safe_dump(last_));
     } catch (const std::exception& e) {
