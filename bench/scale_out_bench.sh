@@ -68,3 +68,12 @@ echo -n "queue round trip, sqlite: "
 pids+=($!)
 echo -n "live (Gatys 384 px followed on node B, fast jobs meanwhile, reads on node A): "
 $py live "$A" "$B" "$content" "$painting" 384 300 starry_night
+
+# The same on one `pastiche serve` with SQLite (API and workers in one process), for comparison.
+stop_workers
+"$bin" serve --models-dir "$root/models" --vgg "$vgg" --port 18183 --data-dir "$work/single" \
+  --rate-limit 0 --threads 1 --log-level warn >"$work/single.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do curl -fs http://127.0.0.1:18183/healthz >/dev/null && break; sleep 0.1; done
+echo -n "live, one process on SQLite (same measurement, A = B): "
+$py live http://127.0.0.1:18183 http://127.0.0.1:18183 "$content" "$painting" 384 300 starry_night
