@@ -66,8 +66,8 @@ echo -n "queue round trip, sqlite: "
 # One worker process running both lanes (one core each), the event stream on the other node.
 "$bin" worker "${common[@]}" --lanes fast,gatys --threads 1 >>"$work/workers.log" 2>&1 &
 pids+=($!)
-echo -n "live (Gatys 384 px followed on node B, fast jobs meanwhile, reads on node A): "
-$py live "$A" "$B" "$content" "$painting" 384 300 starry_night
+echo -n "live (Gatys 384 px followed on node B, 1024 px fast jobs queued, reads on node A): "
+$py live "$A" "$B" "$content" "$painting" 384 300 starry_night 90
 
 # The same on one `pastiche serve` with SQLite (API and workers in one process), for comparison.
 stop_workers
@@ -76,4 +76,4 @@ stop_workers
 pids+=($!)
 for _ in $(seq 100); do curl -fs http://127.0.0.1:18183/healthz >/dev/null && break; sleep 0.1; done
 echo -n "live, one process on SQLite (same measurement, A = B): "
-$py live http://127.0.0.1:18183 http://127.0.0.1:18183 "$content" "$painting" 384 300 starry_night
+$py live http://127.0.0.1:18183 http://127.0.0.1:18183 "$content" "$painting" 384 300 starry_night 90

@@ -13,6 +13,7 @@
 #include "service/fast_executor.h"
 #include "service/gatys_executor.h"
 #include "service/ids.h"
+#include "service/progress_reporter.h"
 #include "store/job_files.h"
 
 namespace pastiche::service {
@@ -28,53 +29,6 @@ std::string host_name() {
   if (gethostname(name, sizeof name - 1) != 0 || !name[0]) return "localhost";
   return name;
 }
-
-// A job's progress as it goes to the queue: every report is kept, at most one in `every_ms` is
-// published (the last one always), and the preview's iteration rides along so that event
-// streams on any node know a new preview image is in the store.
-class ProgressReporter {
- public:
-  ProgressReporter(JobQueue& queue, std::string id, int64_t every_ms, spdlog::logger& log)
-      : queue_(queue), id_(std::move(id)), every_(every_ms), log_(log) {}
-
-  void report(const JobProgress& p) {
-    last_ = p.to_json();
-    if (preview_ > 0) last_["preview_iteration"] = preview_;
-    auto now = steady_clock::now();
-    if (p.finished() || !published_once_ || now - published_ >= every_) publish(now);
-  }
-
-  void preview(int iteration) {
-    preview_ = iteration;
-    if (last_.is_null()) return;  // published with the first report
-    last_["preview_iteration"] = iteration;
-    publish(steady_clock::now());
-  }
-
-  std::string text() const { return last_.is_null() ? std::string() : safe_dump(last_); }
-
- private:
-  void publish(steady_clock::time_point now) {
-    published_ = now;
-    published_once_ = true;
-    last_["reported_ms"] = now_ms();  // wall clock: how old a report is, seen from any node
-    try {
-      queue_.publish_progress(id_, safe_dump(last_));
-    } catch (const std::exception& e) {
-      // Progress is advisory: the job goes on, the next report tries again.
-      log_.warn("job {}: cannot publish progress: {}", id_, e.what());
-    }
-  }
-
-  JobQueue& queue_;
-  std::string id_;
-  milliseconds every_;
-  spdlog::logger& log_;
-  json last_;
-  int preview_ = 0;
-  bool published_once_ = false;
-  steady_clock::time_point published_{};
-};
 
 }  // namespace
 
