@@ -2,43 +2,26 @@
 // SIGINT/SIGTERM stop it gracefully: new requests are refused, running jobs are interrupted and
 // queued again. With --database postgresql://... several of these (and `pastiche worker`
 // processes) share one job store; --no-workers makes an API-only node.
-#include <semaphore.h>
-#include <signal.h>
-
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/stop_signal.h"
 #include "service/server.h"
 
 namespace pastiche::cli {
 
 namespace {
 
-sem_t stop_requested;
-
-extern "C" void on_stop_signal(int) {
-  sem_post(&stop_requested);
-}  // async-signal-safe
-
 void run_serve(const service::ServerConfig& config) {
-  // Threads LibTorch started earlier do not block signals, so handle them (not sigwait): the
-  // handler only posts a semaphore; a thread waits on it and stops the server.
-  sem_init(&stop_requested, 0, 0);
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-
+  install_stop_signal_handlers();
   service::Server server(config);
   server.start();
   std::thread waiter([&] {
-    while (sem_wait(&stop_requested) != 0) {
-    }
+    wait_for_stop_signal();
     server.stop();
   });
   server.wait();
-  sem_post(&stop_requested);  // wakes the waiter if the server stopped for another reason
+  request_stop();  // wakes the waiter if the server stopped for another reason
   waiter.join();
 }
 

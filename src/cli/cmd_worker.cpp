@@ -2,13 +2,11 @@
 // them, on any machines, beside `pastiche serve --database ... [--no-workers]` API nodes.
 // SIGINT/SIGTERM drain it: running jobs may finish within --drain-seconds, then go back to the
 // queue (their attempt not counted); nothing is lost.
-#include <semaphore.h>
-#include <signal.h>
-
 #include <map>
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/stop_signal.h"
 #include "common/option_catalog.h"
 #include "service/worker_process.h"
 
@@ -16,25 +14,11 @@ namespace pastiche::cli {
 
 namespace {
 
-sem_t worker_stop_requested;
-
-extern "C" void on_worker_stop_signal(int) {
-  sem_post(&worker_stop_requested);
-}  // async-signal-safe
-
 void run_worker(const service::WorkerProcessConfig& config) {
-  // As in `serve`: the handler only posts a semaphore; this thread waits on it and drains.
-  sem_init(&worker_stop_requested, 0, 0);
-  struct sigaction action {};
-  action.sa_handler = on_worker_stop_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-
+  install_stop_signal_handlers();
   service::WorkerProcess worker(config);
   worker.start();
-  while (sem_wait(&worker_stop_requested) != 0) {
-  }
+  wait_for_stop_signal();
   worker.stop();
 }
 
