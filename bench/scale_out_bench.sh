@@ -72,7 +72,7 @@ $py live "$A" "$B" "$content" "$painting" 384 300 starry_night 90
 # The same on one `pastiche serve` with SQLite (API and workers in one process), for comparison.
 stop_workers
 "$bin" serve --models-dir "$root/models" --vgg "$vgg" --port 18183 --data-dir "$work/single" \
-  --rate-limit 0 --threads 1 --log-level warn >"$work/single.log" 2>&1 &
+  --rate-limit 0 --max-queue 256 --threads 1 --log-level warn >"$work/single.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do curl -fs http://127.0.0.1:18183/healthz >/dev/null && break; sleep 0.1; done
 echo -n "live, one process on SQLite (same measurement, A = B): "
