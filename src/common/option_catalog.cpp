@@ -81,6 +81,14 @@ double parse_number(const std::string& field, const std::string& text, double lo
   return v;
 }
 
+std::optional<std::string> scalar_text(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_boolean()) return std::string(value.get<bool>() ? "true" : "false");
+  if (value.is_number_integer() || value.is_number_unsigned()) return value.dump();
+  if (value.is_number_float()) return format_number(value.get<double>());
+  return std::nullopt;
+}
+
 bool parse_flag(const std::string& field, const std::string& text) {
   std::string v;
   for (char c : trim_blanks(text))

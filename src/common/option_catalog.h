@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -75,6 +76,20 @@ void validate_options(const OptionCatalog<T>& catalog, const T& target) {
 // The value as JSON of its kind (integer, number, boolean; the rest as their text).
 template <class T>
 nlohmann::json option_json(const Option<T>& option, const T& target);
+
+// Every option used by `use` (0: all of them) as a JSON object of option_json values.
+template <class T>
+nlohmann::json options_json(const OptionCatalog<T>& catalog, const T& target, unsigned use) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& o : catalog) {
+    if (use == 0 || o.used_by(use)) out[o.name] = option_json(o, target);
+  }
+  return out;
+}
+
+// A JSON scalar as the text an option parses (the inverse of option_json): strings as they are,
+// booleans as true/false, numbers exactly; nullopt for null, arrays and objects.
+std::optional<std::string> scalar_text(const nlohmann::json& value);
 
 // ---- Text rules shared by every option (option_catalog.cpp) -----------------------------------
 

@@ -187,14 +187,8 @@ FormFields fields_from_json(const std::string& body) {
   if (j.is_discarded() || !j.is_object()) throw InputError("body: expected a JSON object");
   FormFields f;
   for (const auto& [key, value] : j.items()) {
-    if (value.is_string()) {
-      f[key] = value.get<std::string>();
-    } else if (value.is_boolean()) {
-      f[key] = value.get<bool>() ? "true" : "false";
-    } else if (value.is_number_integer() || value.is_number_unsigned()) {
-      f[key] = value.dump();
-    } else if (value.is_number_float()) {
-      f[key] = format_number(value.get<double>());
+    if (auto text = scalar_text(value)) {
+      f[key] = *text;
     } else if (value.is_null()) {
       continue;
     } else if (key == "style_mix" && value.is_object()) {

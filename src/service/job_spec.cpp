@@ -18,10 +18,7 @@ namespace {
 
 // A stored option value as the text its catalogue entry parses (the inverse of option_json).
 std::string option_text(const std::string& name, const json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
-  if (value.is_number_integer() || value.is_number_unsigned()) return value.dump();
-  if (value.is_number_float()) return format_number(value.get<double>());
+  if (auto text = scalar_text(value)) return *text;
   bad_spec("'" + printable(name, 40) + "' is not a string, number or boolean");
 }
 
@@ -29,10 +26,14 @@ std::string option_text(const std::string& name, const json& value) {
 // engine runs), except the mix, which is the job's own field.
 template <class T>
 json stored_options(const OptionCatalog<T>& catalog, const T& options) {
+  json out = options_json(catalog, options, /*use=*/0);
+  out.erase("style_mix");
+  return out;
+}
+
+json mix_json(const std::map<std::string, double>& mix) {
   json out = json::object();
-  for (const auto& o : catalog) {
-    if (o.name != "style_mix") out[o.name] = option_json(o, options);
-  }
+  for (const auto& [name, weight] : mix) out[name] = weight;
   return out;
 }
 
@@ -96,28 +97,18 @@ void JobSpec::derive_engine_fields() {
 }
 
 json JobSpec::params() const {
-  auto http = [](const auto& catalog, const auto& options) {
-    json p = json::object();
-    for (const auto& o : catalog) {
-      if (o.used_by(option_use::http)) p[o.name] = option_json(o, options);
-    }
-    return p;
-  };
-  json p = method == JobMethod::fast ? http(fast_option_catalog(), fast)
-                                     : http(gatys_option_catalog(), gatys);
-  json mix = json::object();
-  for (const auto& [k, v] : style_mix) mix[k] = v;
-  p["style_mix"] = mix;
+  json p = method == JobMethod::fast
+               ? options_json(fast_option_catalog(), fast, option_use::http)
+               : options_json(gatys_option_catalog(), gatys, option_use::http);
+  p["style_mix"] = mix_json(style_mix);
   return p;
 }
 
 json JobSpec::to_stored() const {
-  json mix = json::object();
-  for (const auto& [k, v] : style_mix) mix[k] = v;
   return {{"version", kVersion},
           {"method", method_name()},
           {"styles", styles},
-          {"style_mix", mix},
+          {"style_mix", mix_json(style_mix)},
           {"content_job", content_job},
           {"size_given", size_given},
           {"options", method == JobMethod::fast ? stored_options(fast_option_catalog(), fast)
