@@ -154,7 +154,7 @@ class Cluster : public ::testing::Test {
                                      "--web-dir",    f.dir.file("no-web"),
                                      "--rate-limit", "0",
                                      "--admin-key",  kAdminKey,
-                                     "--max-queue",  "200"};
+                                     "--max-queue",  "400"};
     for (auto& a : common_args(f)) args.push_back(a);
     auto p = std::make_unique<Process>(args, f.dir.file("api" + std::to_string(i) + ".log"));
     // Ready once it says where it listens (port 0: the system chose).
@@ -277,7 +277,7 @@ std::vector<std::pair<std::string, std::string>> gatys_fields(int steps) {
 }
 
 TEST_F(Cluster, JobsSubmittedToBothApiNodesRunExactlyOnceOnThreeWorkers) {
-  constexpr int kJobs = 40;
+  constexpr int kJobs = 200;
   std::string photo = png_of(test_photo(64, 48));
   std::vector<std::string> ids;
   for (int i = 0; i < kJobs; ++i) {
@@ -289,14 +289,18 @@ TEST_F(Cluster, JobsSubmittedToBothApiNodesRunExactlyOnceOnThreeWorkers) {
   for (int node = 0; node < 2; ++node) {
     Api a = api(node);
     json history;
+    // History pages hold at most 100 items: count "done" over every page.
     bool all_done = eventually(
         [&] {
-          history = parse_json(a.get("/api/history?limit=100"));
           int done = 0;
-          for (const auto& j : history.value("items", json::array())) done += j["status"] == "done";
+          for (int offset = 0; offset < kJobs; offset += 100) {
+            history = parse_json(a.get("/api/history?limit=100&offset=" + std::to_string(offset)));
+            for (const auto& j : history.value("items", json::array()))
+              done += j["status"] == "done";
+          }
           return done == kJobs;
         },
-        90s, 50ms);
+        120s, 100ms);
     ASSERT_TRUE(all_done) << history.dump().substr(0, 2000);
     EXPECT_EQ(history["total"], kJobs);
   }
