@@ -11,7 +11,8 @@ void ProgressReporter::report(const JobProgress& p) {
   last_ = p.to_json();
   if (preview_ > 0) last_["preview_iteration"] = preview_;
   const auto now = steady_clock::now();
-  if (p.finished() || !published_once_ || now - published_ >= every_) publish(now);
+  // The last report is not forced out: the job's outcome, written next, carries it.
+  if (!published_once_ || now - published_ >= every_) publish(now);
 }
 
 void ProgressReporter::preview(int iteration) {

@@ -11,9 +11,9 @@
 
 namespace pastiche::service {
 
-// Every report is kept, at most one in `every_ms` is published (the last one always), and the
-// preview's iteration rides along so that event streams on any node know a new preview image is
-// in the store.
+// Every report is kept, at most one in `every_ms` is published (the first one always; the last one
+// reaches the store with the job's outcome), and the preview's iteration rides along so that event
+// streams on any node know a new preview image is in the store.
 class ProgressReporter {
  public:
   ProgressReporter(JobQueue& queue, std::string id, int64_t every_ms, spdlog::logger& log)

@@ -6,16 +6,21 @@ namespace pastiche {
 
 namespace {
 
-// The usage row is locked first by every change, so concurrent changes of the same key keep the
-// total exact (images are written a few times per job: the lock costs nothing noticeable).
-void lock_usage(pqxx::work& tx) {
-  tx.exec("SELECT total_bytes FROM image_usage WHERE id = 1 FOR UPDATE");
-}
-
+// Each change updates the usage row last, so its lock is held only from that update to the
+// commit: concurrent puts of different keys (every worker stores a result per job) do not wait
+// for each other's image bytes to be written. Changes of one key are serialised by the key's
+// row lock or, for a key not stored yet, by an advisory lock on its hash, so the total stays
+// exact.
 void add_usage(pqxx::work& tx, int64_t delta) {
   if (delta != 0) {
     tx.exec_params("UPDATE image_usage SET total_bytes = total_bytes + $1 WHERE id = 1", delta);
   }
+}
+
+constexpr int kImageKeyLocks = 0x696d6773;  // "imgs": this store's advisory-lock class
+
+void lock_key(pqxx::work& tx, const std::string& key) {
+  tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext($2))", kImageKeyLocks, key);
 }
 
 // Keys are [a-z0-9._-] segments, so with the "C" collation every key under "p/" lies in
@@ -31,8 +36,8 @@ void PgImageStore::put(const std::string& key, std::string_view bytes) {
   const pqxx::binarystring blob(bytes.data(), bytes.size());
   const auto size = static_cast<int64_t>(bytes.size());
   db_.transact([&](pqxx::work& tx) {
-    lock_usage(tx);
-    auto old = tx.exec_params("SELECT size FROM images WHERE key = $1", key);
+    lock_key(tx, key);
+    auto old = tx.exec_params("SELECT size FROM images WHERE key = $1 FOR UPDATE", key);
     const int64_t old_size = old.empty() ? 0 : old[0][0].as<int64_t>();
     tx.exec_params(
         "INSERT INTO images (key, bytes, size) VALUES ($1, $2, $3) "
@@ -61,7 +66,6 @@ bool PgImageStore::exists(const std::string& key) {
 void PgImageStore::remove(const std::string& key) {
   check_image_key(key);
   db_.transact([&](pqxx::work& tx) {
-    lock_usage(tx);
     auto gone = tx.exec_params("DELETE FROM images WHERE key = $1 RETURNING size", key);
     if (!gone.empty()) add_usage(tx, -gone[0][0].as<int64_t>());
   });
@@ -73,7 +77,6 @@ void PgImageStore::remove_prefix(const std::string& prefix) {
   const bool folder = prefix.back() == '/';
   const std::string under = folder ? prefix : prefix + "/";
   db_.transact([&](pqxx::work& tx) {
-    lock_usage(tx);
     auto gone = tx.exec_params(
         "WITH gone AS (DELETE FROM images WHERE (key >= $1 AND key < $2) OR key = $3 "
         "RETURNING size) SELECT COALESCE(SUM(size), 0)::BIGINT FROM gone",

@@ -238,6 +238,17 @@ TEST_F(PgMigrations, UpgradingFromVersion1KeepsEveryJobAndStyle) {
   PgImageStore images(db);
   EXPECT_EQ(images.total_bytes(), 0);
   EXPECT_EQ(applied_rows(), kPgSchemaVersion);
+  // Version 4: image bytes out of line, uncompressed ('e'xternal storage), and still readable.
+  pqxx::connection c(database_->url());
+  pqxx::nontransaction tx(c);
+  EXPECT_EQ(tx.exec1("SELECT attstorage FROM pg_attribute WHERE attrelid = 'images'::regclass"
+                     " AND attname = 'bytes'")[0]
+                .as<std::string>(),
+            "e");
+  std::string blob(100000, 'x');
+  images.put("jobs/j1/result.png", blob);
+  EXPECT_EQ(images.get("jobs/j1/result.png"), blob);
+  EXPECT_EQ(images.total_bytes(), 100000);
 }
 
 }  // namespace
