@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Scale-out benchmarks (results in bench/RESULTS.md, "## Scale out"), all on one machine with a
-# throwaway PostgreSQL cluster (scripts/pg-test-cluster.sh):
+# throwaway PostgreSQL cluster (scripts/pg-test-cluster.sh), with the images in the database and
+# then in a shared directory (--images-dir):
 #  1. throughput of fast 512 px jobs: 1 worker process vs 2, one thread each;
 #  2. the queue's own cost per job with 10,000 queued (build/bench/queue_bench), PostgreSQL and SQLite;
 #  3. progress latency from a worker's report to an event stream on another API node, and
@@ -26,7 +27,9 @@ cleanup() {
 }
 trap cleanup EXIT
 db=$(bash "$root/scripts/pg-test-cluster.sh" start "$pgdir")
-common=(--database "$db" --models-dir "$root/models" --vgg "$vgg")
+# A second database for the same topology with the images in a shared directory (--images-dir).
+psql "$db" -qc "CREATE DATABASE pastiche_files"
+db_files=${db/\/pastiche\?/\/pastiche_files?}
 
 api() {  # port
   "$bin" serve "${common[@]}" --no-workers --port "$1" --data-dir "$work/api$1" --rate-limit 0 \
@@ -41,21 +44,36 @@ workers() {  # count lanes threads
     pids+=($!)
   done
 }
-stop_workers() {
-  pkill -TERM -f "$bin worker" || true
-  while pgrep -f "$bin worker" >/dev/null; do sleep 0.1; done
+stop() {  # pattern
+  pkill -TERM -f "$1" || true
+  while pgrep -f "$1" >/dev/null; do sleep 0.1; done
 }
-api 18181
-api 18182
 A=http://127.0.0.1:18181
 B=http://127.0.0.1:18182
 
-for n in 1 2; do
-  $py submit "$A" 120 512 "$content" starry_night >"$work/ids"
-  workers "$n" fast 1
-  echo -n "throughput, $n worker process(es), 1 thread each: "
-  $py throughput "$A" "$work/ids"
-  stop_workers
+# The cluster's measurements with images in the database, then in a shared directory.
+for images in database directory; do
+  common=(--database "$db" --models-dir "$root/models" --vgg "$vgg")
+  if [ "$images" = directory ]; then
+    common=(--database "$db_files" --images-dir "$work/shared-images" --models-dir "$root/models"
+      --vgg "$vgg")
+  fi
+  echo "== images in the $images"
+  api 18181
+  api 18182
+  for n in 1 2; do
+    $py submit "$A" 120 512 "$content" starry_night >"$work/ids"
+    workers "$n" fast 1
+    echo -n "throughput, $n worker process(es), 1 thread each: "
+    $py throughput "$A" "$work/ids"
+    stop "$bin worker"
+  done
+  # One worker process running both lanes (one core each), the event stream on the other node.
+  workers 1 fast,gatys 1
+  echo -n "live (Gatys 384 px followed on node B, 1024 px fast jobs queued, reads on node A): "
+  $py live "$A" "$B" "$content" "$painting" 384 300 starry_night 90
+  stop "$bin worker"
+  stop "$bin serve"
 done
 
 echo -n "queue round trip, postgresql: "
@@ -63,14 +81,7 @@ echo -n "queue round trip, postgresql: "
 echo -n "queue round trip, sqlite: "
 "$build/bench/queue_bench" --database "sqlite:$work/queue.db" --queued 10000 --jobs 2000
 
-# One worker process running both lanes (one core each), the event stream on the other node.
-"$bin" worker "${common[@]}" --lanes fast,gatys --threads 1 >>"$work/workers.log" 2>&1 &
-pids+=($!)
-echo -n "live (Gatys 384 px followed on node B, 1024 px fast jobs queued, reads on node A): "
-$py live "$A" "$B" "$content" "$painting" 384 300 starry_night 90
-
 # The same on one `pastiche serve` with SQLite (API and workers in one process), for comparison.
-stop_workers
 "$bin" serve --models-dir "$root/models" --vgg "$vgg" --port 18183 --data-dir "$work/single" \
   --rate-limit 0 --max-queue 256 --threads 1 --log-level warn >"$work/single.log" 2>&1 &
 pids+=($!)

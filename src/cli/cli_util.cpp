@@ -11,6 +11,15 @@
 
 namespace pastiche::cli {
 
+void add_images_dir_option(CLI::App* command, std::string& dir) {
+  command
+      ->add_option("--images-dir", dir,
+                   "With --database: images in this directory, shared by every node of the "
+                   "cluster (NFS, a shared volume), instead of in the database; every node "
+                   "gives the same directory")
+      ->envname("PASTICHE_IMAGES_DIR");
+}
+
 void add_compute_flags(CLI::App* command, ComputeArgs& args, bool with_device) {
   command->add_option("--threads", args.threads, "CPU threads (0 = all cores)")
       ->capture_default_str();

@@ -14,6 +14,8 @@ struct ComputeArgs {
   std::string device = "auto";
 };
 void add_compute_flags(CLI::App* command, ComputeArgs& args, bool with_device = true);
+// --images-dir (serve and worker): the cluster's shared image directory.
+void add_images_dir_option(CLI::App* command, std::string& dir);
 
 // Throws InputError unless the path ends in an image extension we can write.
 void require_writable_image_path(const std::string& path, const std::string& field = "output");

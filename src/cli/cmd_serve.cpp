@@ -4,6 +4,7 @@
 // processes) share one job store; --no-workers makes an API-only node.
 #include <thread>
 
+#include "cli/cli_util.h"
 #include "cli/command.h"
 #include "cli/stop_signal.h"
 #include "service/server.h"
@@ -39,6 +40,7 @@ const bool registered = register_command(60, [](CLI::App& app) {
                   "postgresql://... : the job store, queue and images shared by every API and "
                   "worker process (default: SQLite in --data-dir, one process)")
       ->envname("PASTICHE_DATABASE");
+  add_images_dir_option(cmd, config->images_dir);
   cmd->add_flag("!--no-workers", config->workers,
                 "API only: run no jobs here (`pastiche worker` processes run them; needs "
                 "--database)");

@@ -5,6 +5,7 @@
 #include <map>
 #include <thread>
 
+#include "cli/cli_util.h"
 #include "cli/command.h"
 #include "cli/stop_signal.h"
 #include "common/option_catalog.h"
@@ -36,6 +37,7 @@ const bool registered = register_command(65, [](CLI::App& app) {
                   "The cluster's database, postgresql://... (as given to `serve --database`)")
       ->envname("PASTICHE_DATABASE")
       ->required();
+  add_images_dir_option(cmd, config->images_dir);
   cmd->add_option("--lanes", *lanes, "Lanes to take jobs from: fast, gatys or both")
       ->capture_default_str();
   cmd->add_option("--fast-workers", *fast_workers, "Concurrent fast jobs")

@@ -115,10 +115,16 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(con
           "--no-workers needs --database postgresql://...: with the embedded SQLite database "
           "this process is the only one that can run jobs");
     }
+    if (!cfg.images_dir.empty()) {
+      throw InputError(
+          "--images-dir needs --database postgresql://...: with the embedded SQLite "
+          "database images live in " +
+          (fs::path(cfg.data_dir) / "images").string());
+    }
     m.stores = open_sqlite_stores(cfg.data_dir, cfg.init);
   } else if (is_postgres_url(cfg.database)) {
     int lanes = cfg.workers ? cfg.fast_workers + cfg.gatys_workers : 0;
-    m.stores = open_postgres_stores(cfg.database, 6 + lanes);
+    m.stores = open_postgres_stores(cfg.database, 6 + lanes, cfg.images_dir);
   } else {
     throw InputError("--database: expected a postgresql:// URL (without it, jobs live in " +
                      (fs::path(cfg.data_dir) / "jobs.db").string() + ")");

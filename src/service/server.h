@@ -19,6 +19,7 @@ struct ServerConfig {
   // Empty: SQLite DATA_DIR/jobs.db and images on disk (one process). postgresql://...: the
   // shared job store, queue and images of a cluster.
   std::string database;
+  std::string images_dir;     // PostgreSQL only: images in this shared directory, not the database
   bool workers = true;        // run jobs in this process (false: an API-only node; PostgreSQL)
   double lease_seconds = 30;  // a job whose worker stops heartbeating is re-queued after this
   std::string web_dir;        // static UI; empty = web/dist beside the sources or executable

@@ -65,14 +65,16 @@ Stores open_sqlite_stores(const std::string& data_dir, bool init) {
   return s;
 }
 
-Stores open_postgres_stores(const std::string& url, int connections) {
+Stores open_postgres_stores(const std::string& url, int connections,
+                            const std::string& images_dir) {
   Stores s;
   s.shared = true;
   s.pg = std::make_unique<PgDatabase>(url, std::max(1, connections));
   s.jobs = std::make_unique<PgJobStore>(*s.pg);
   s.queue = std::make_unique<PgJobQueue>(*s.pg);
-  s.images = std::make_unique<PgImageStore>(*s.pg);
-  s.description = "PostgreSQL " + s.pg->redacted_url();
+  s.images = std::make_unique<PgImageStore>(*s.pg, images_dir);
+  s.description = "PostgreSQL " + s.pg->redacted_url() +
+                  (images_dir.empty() ? "" : ", images in " + images_dir);
   return s;
 }
 

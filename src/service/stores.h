@@ -35,7 +35,9 @@ bool is_postgres_url(const std::string& url);
 // SQLite in `data_dir`. Refuses (std::runtime_error saying what to do) a missing or empty
 // jobs.db beside stored images unless `init`: starting would orphan every file.
 Stores open_sqlite_stores(const std::string& data_dir, bool init);
-// PostgreSQL at `url` (migrations applied); `connections`: the pool's size.
-Stores open_postgres_stores(const std::string& url, int connections);
+// PostgreSQL at `url` (migrations applied); `connections`: the pool's size. Images in the
+// database, or in `images_dir` when given (a directory every node of the cluster mounts).
+Stores open_postgres_stores(const std::string& url, int connections,
+                            const std::string& images_dir = {});
 
 }  // namespace pastiche::service

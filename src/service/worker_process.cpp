@@ -46,7 +46,7 @@ WorkerProcess::WorkerProcess(WorkerProcessConfig config) : impl_(std::make_uniqu
   configure_threads(cfg.threads);
   int threads = 0;
   for (const auto& [lane, n] : cfg.worker.lanes) threads += n;
-  m.stores = open_postgres_stores(cfg.database, 2 + threads);
+  m.stores = open_postgres_stores(cfg.database, 2 + threads, cfg.images_dir);
   m.log->info("job store: {}", m.stores.description);
   bool gatys = cfg.worker.lanes.count("gatys") > 0;
   m.engines = load_engines(cfg.device, gatys ? cfg.vgg_path : "none", gatys, *m.log);

@@ -12,6 +12,7 @@ namespace pastiche::service {
 
 struct WorkerProcessConfig {
   std::string database;                 // postgresql://... (required)
+  std::string images_dir;               // the cluster's shared image directory, if it uses one
   std::vector<std::string> model_dirs;  // fast models; empty = default_model_dirs()
   std::string styles_dir;               // Gatys paintings; empty = default_styles_dir()
   std::string vgg_path;                 // empty = default_vgg_weights_path(); "none" = off

@@ -1,9 +1,8 @@
 #include "store/disk_image_store.h"
 
-#include <fstream>
-#include <random>
-#include <sstream>
 #include <stdexcept>
+
+#include "store/file_io.h"
 
 namespace pastiche {
 
@@ -47,34 +46,16 @@ fs::path DiskImageStore::path_of(const std::string& key) const {
 
 void DiskImageStore::put(const std::string& key, std::string_view bytes) {
   auto path = path_of(key);
-  fs::create_directories(path.parent_path());
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  auto tmp = path;
-  tmp += ".tmp" + std::to_string(rng());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw std::runtime_error("cannot write " + tmp.string());
-    }
-  }
   std::lock_guard lock(mutex_);
   std::error_code ec;
   auto old = fs::file_size(path, ec);
   int64_t old_size = ec ? 0 : static_cast<int64_t>(old);
-  fs::rename(tmp, path);
+  write_file_atomically(path, bytes);
   total_ += static_cast<int64_t>(bytes.size()) - old_size;
 }
 
 std::optional<std::string> DiskImageStore::get(const std::string& key) {
-  std::ifstream in(path_of(key), std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return std::move(ss).str();
+  return read_whole_file(path_of(key));
 }
 
 bool DiskImageStore::exists(const std::string& key) {

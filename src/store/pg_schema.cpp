@@ -58,6 +58,14 @@ constexpr const char* kV4ImagesUncompressed = R"sql(
 ALTER TABLE images ALTER COLUMN bytes SET STORAGE EXTERNAL;
 )sql";
 
+// Images may instead live in a directory shared by every node (bytes NULL, the size still
+// counted here); which of the two a cluster uses is recorded once, with the directory's mark.
+constexpr const char* kV5ImageLocation = R"sql(
+ALTER TABLE images ALTER COLUMN bytes DROP NOT NULL;
+CREATE TABLE image_location (
+  id INTEGER PRIMARY KEY CHECK (id = 1), kind TEXT NOT NULL, mark TEXT NOT NULL);
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -70,6 +78,7 @@ constexpr Migration kMigrations[] = {
     {2, "job queue: leases, cancel flags, workers", kV2Queue},
     {3, "images", kV3Images},
     {4, "images stored without compression", kV4ImagesUncompressed},
+    {5, "images in the database or a shared directory", kV5ImageLocation},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kPgSchemaVersion);
 

@@ -34,7 +34,7 @@ class ServiceTest : public BackendServerTest {
       return total;
     }
     PgDatabase db(pg->url(), 1);
-    return PgImageStore(db).total_bytes();
+    return PgImageStore(db, images_dir).total_bytes();
   }
 };
 
@@ -633,7 +633,7 @@ TEST_P(ServiceTest, JobsStoredBeforeTheSpecRunAndKeepTheirParams) {
   std::string id = std::string(31, 'c') + "1";
   {
     std::filesystem::create_directories(files.data_dir);
-    auto stores = pg ? service::open_postgres_stores(pg->url(), 1)
+    auto stores = pg ? service::open_postgres_stores(pg->url(), 1, images_dir)
                      : service::open_sqlite_stores(files.data_dir, false);
     JobRecord job;
     job.id = id;
@@ -654,7 +654,7 @@ TEST_P(ServiceTest, JobsStoredBeforeTheSpecRunAndKeepTheirParams) {
   EXPECT_EQ(job["width"], 64);
 }
 
-PASTICHE_INSTANTIATE_BACKENDS(ServiceTest);
+PASTICHE_INSTANTIATE_IMAGE_BACKENDS(ServiceTest);
 
 }  // namespace
 }  // namespace pastiche::testing

@@ -162,26 +162,30 @@ class ServerTest : public ::testing::Test {
   ServiceFiles files;
   std::unique_ptr<PgTestDatabase> pg;  // before `server`: dropped after the server stopped
   std::unique_ptr<RunningServer> server;
+  std::string images_dir;  // with PostgreSQL: images in this directory (--images-dir)
   // Call first (the caller skips without PASTICHE_TEST_DATABASE_URL).
   void use_postgres() { pg = std::make_unique<PgTestDatabase>(); }
   void start(const std::function<void(service::ServerConfig&)>& tweak = {}) {
     auto config = files.config();
     if (pg) config.database = pg->url();
+    config.images_dir = images_dir;
     if (tweak) tweak(config);
     server = std::make_unique<RunningServer>(config);
   }
   Api api(const std::string& token) { return Api(server->port(), token); }
 };
 
-// The same tests on both job stores: GetParam() is "sqlite" or "postgres" (which skips without
-// a test cluster). Instantiate with PASTICHE_INSTANTIATE_BACKENDS(Suite).
+// The same tests on every job store: GetParam() is "sqlite", "postgres" or "postgres_files"
+// (images in a shared directory; both skip without a test cluster). Instantiate with
+// PASTICHE_INSTANTIATE_IMAGE_BACKENDS(Suite).
 class BackendServerTest : public ServerTest, public ::testing::WithParamInterface<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "postgres") {
+    if (GetParam() != "sqlite") {
       PASTICHE_SKIP_WITHOUT_POSTGRES();
       use_postgres();
     }
+    if (GetParam() == "postgres_files") images_dir = files.dir.file("shared-images");
   }
   bool on_postgres() const { return pg != nullptr; }
 };

@@ -51,7 +51,7 @@ TEST_P(ServiceRestart, JobInterruptedByServerShutdownCompletesAfterRestart) {
   EXPECT_EQ(api.get("/api/jobs/" + id + "/result")->status, 200);
 }
 
-PASTICHE_INSTANTIATE_BACKENDS(ServiceRestart);
+PASTICHE_INSTANTIATE_IMAGE_BACKENDS(ServiceRestart);
 
 int free_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -100,7 +100,7 @@ TEST_P(ImageStoreContract, ConcurrentWritersKeepTheTotalExact) {
   EXPECT_EQ(reopened->images().total_bytes(), sum);
 }
 
-PASTICHE_INSTANTIATE_BACKENDS(ImageStoreContract);
+PASTICHE_INSTANTIATE_IMAGE_BACKENDS(ImageStoreContract);
 
 }  // namespace
 }  // namespace pastiche

@@ -1,6 +1,7 @@
 // The two store backends behind one test interface, so each contract test runs on both:
 // "sqlite" (a file in a temporary directory, images on disk) and "postgres" (a fresh database in
-// the cluster named by PASTICHE_TEST_DATABASE_URL, images in it). scripts/test.sh starts that
+// the cluster named by PASTICHE_TEST_DATABASE_URL, images in it; for the image store also
+// "postgres_files", images in a directory). scripts/test.sh starts that
 // cluster (scripts/pg-test-cluster.sh); without the variable the PostgreSQL cases skip.
 #pragma once
 #include <gtest/gtest.h>
@@ -136,8 +137,8 @@ class SqliteBackend : public StoreBackend {
 class PgBackend : public StoreBackend {
  public:
   struct Handle : StoreHandle {
-    Handle(const std::string& url, Clock clock)
-        : db(url, 2), store(db), queue_(db, std::move(clock)), blobs(db) {}
+    Handle(const std::string& url, Clock clock, const std::filesystem::path& files)
+        : db(url, 2), store(db), queue_(db, std::move(clock)), blobs(db, files) {}
     JobStore& jobs() override { return store; }
     JobQueue& queue() override { return queue_; }
     ImageStore& images() override { return blobs; }
@@ -146,27 +147,33 @@ class PgBackend : public StoreBackend {
     PgJobQueue queue_;
     PgImageStore blobs;
   };
+  // `shared_files`: images in a directory (every handle's view of the same one), not the
+  // database.
+  explicit PgBackend(bool shared_files = false) : shared_files_(shared_files) {}
   std::unique_ptr<StoreHandle> open(Clock clock = system_clock_ms) override {
-    return std::make_unique<Handle>(database_.url(), std::move(clock));
+    return std::make_unique<Handle>(database_.url(), std::move(clock),
+                                    shared_files_ ? files_.path() / "images" : "");
   }
   const std::string& url() const { return database_.url(); }
 
  private:
   PgTestDatabase database_;
+  bool shared_files_;
+  TempDir files_;
 };
 
 // Parameterised on the backend's name; PostgreSQL cases skip without a cluster.
 class BackendTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "postgres") {
+    if (is_postgres()) {
       PASTICHE_SKIP_WITHOUT_POSTGRES();
-      backend_ = std::make_unique<PgBackend>();
+      backend_ = std::make_unique<PgBackend>(GetParam() == "postgres_files");
     } else {
       backend_ = std::make_unique<SqliteBackend>();
     }
   }
-  bool is_postgres() const { return GetParam() == "postgres"; }
+  bool is_postgres() const { return GetParam().rfind("postgres", 0) == 0; }
   StoreBackend& backend() { return *backend_; }
 
  private:
@@ -175,6 +182,11 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
 
 #define PASTICHE_INSTANTIATE_BACKENDS(Suite)                                         \
   INSTANTIATE_TEST_SUITE_P(Backends, Suite, ::testing::Values("sqlite", "postgres"), \
+                           [](const auto& info) { return info.param; })
+// The image stores: also PostgreSQL with the bytes in a shared directory.
+#define PASTICHE_INSTANTIATE_IMAGE_BACKENDS(Suite)                                    \
+  INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                           \
+                           ::testing::Values("sqlite", "postgres", "postgres_files"), \
                            [](const auto& info) { return info.param; })
 
 inline JobRecord make_job(const std::string& owner, int64_t created, JobStatus status,
