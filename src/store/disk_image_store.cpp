@@ -1,5 +1,6 @@
 #include "store/disk_image_store.h"
 
+#include <mutex>
 #include <stdexcept>
 
 #include "store/file_io.h"
@@ -39,6 +40,17 @@ DiskImageStore::DiskImageStore(fs::path root) : root_(std::move(root)) {
   total_ = total;
 }
 
+namespace {
+
+// One for every store in the process, not one per store: two stores opened on one directory (a
+// test's handles, a reopened store) must not remove a folder the other is writing into.
+std::mutex& changes_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+}  // namespace
+
 fs::path DiskImageStore::path_of(const std::string& key) const {
   check_image_key(key);
   return root_ / key;
@@ -46,7 +58,7 @@ fs::path DiskImageStore::path_of(const std::string& key) const {
 
 void DiskImageStore::put(const std::string& key, std::string_view bytes) {
   auto path = path_of(key);
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(changes_mutex());
   std::error_code ec;
   auto old = fs::file_size(path, ec);
   int64_t old_size = ec ? 0 : static_cast<int64_t>(old);
@@ -65,7 +77,7 @@ bool DiskImageStore::exists(const std::string& key) {
 
 void DiskImageStore::remove(const std::string& key) {
   auto path = path_of(key);
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(changes_mutex());
   std::error_code ec;
   auto size = fs::file_size(path, ec);
   if (!ec && fs::remove(path, ec)) total_ -= static_cast<int64_t>(size);
@@ -73,7 +85,7 @@ void DiskImageStore::remove(const std::string& key) {
 
 void DiskImageStore::remove_prefix(const std::string& prefix) {
   auto path = path_of(prefix);
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(changes_mutex());
   std::error_code ec;
   if (!fs::exists(path, ec)) return;
   int64_t removed = 0;

@@ -2,7 +2,6 @@
 #pragma once
 #include <atomic>
 #include <filesystem>
-#include <mutex>
 
 #include "store/image_store.h"
 
@@ -25,7 +24,6 @@ class DiskImageStore : public ImageStore {
   std::filesystem::path path_of(const std::string& key) const;
   std::filesystem::path root_;
   std::atomic<int64_t> total_{0};
-  std::mutex mutex_;  // serialises size accounting of put/remove
 };
 
 }  // namespace pastiche

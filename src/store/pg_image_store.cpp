@@ -29,6 +29,28 @@ void lock_key(pqxx::work& tx, const std::string& key) {
   tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext($2))", kImageKeyLocks, key);
 }
 
+constexpr int kImageFolderLocks = 0x696d6766;  // "imgf": folders (and keys) as paths
+
+// Locks every folder above `path` shared, root first, then `path` itself shared (a put of it) or
+// exclusive (a remove_prefix of it), in one round trip. A remove_prefix therefore waits for the
+// puts under it and they for it: it never deletes a folder a put is writing into, and never
+// leaves a row without its file. Two overlapping remove_prefixes meet at the shorter one's lock,
+// before either takes a row lock.
+void lock_path(pqxx::work& tx, const std::string& path, bool exclusive) {
+  std::string sql;
+  auto add = [&](const std::string& folder, bool excl) {
+    sql += std::string("SELECT ") +
+           (excl ? "pg_advisory_xact_lock(" : "pg_advisory_xact_lock_shared(") +
+           std::to_string(kImageFolderLocks) + ", hashtext(" + tx.quote(folder) + "));";
+  };
+  for (size_t slash = path.find('/'); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    add(path.substr(0, slash), false);
+  }
+  add(path, exclusive);
+  tx.exec(sql);
+}
+
 // Keys are [a-z0-9._-] segments, so with the "C" collation every key under "p/" lies in
 // ["p/", "p0") ('0' follows '/').
 std::string range_end(const std::string& prefix_with_slash) {
@@ -98,6 +120,7 @@ void PgImageStore::put(const std::string& key, std::string_view bytes) {
   check_image_key(key);
   const auto size = static_cast<int64_t>(bytes.size());
   db_.transact([&](pqxx::work& tx) {
+    if (!files_dir_.empty()) lock_path(tx, key, false);
     lock_key(tx, key);
     auto old = tx.exec_params("SELECT size FROM images WHERE key = $1 FOR UPDATE", key);
     const int64_t old_size = old.empty() ? 0 : old[0][0].as<int64_t>();
@@ -144,11 +167,12 @@ void PgImageStore::remove(const std::string& key) {
     lock_key(tx, key);
     auto gone = tx.exec_params("DELETE FROM images WHERE key = $1 RETURNING size", key);
     if (gone.empty()) return;
+    add_usage(tx, -gone[0][0].as<int64_t>());
+    // Last, after every statement: a deadlock retry repeats the statements, never a removal.
     if (!files_dir_.empty()) {
       std::error_code ec;
       fs::remove(file_of(key), ec);
     }
-    add_usage(tx, -gone[0][0].as<int64_t>());
   });
 }
 
@@ -157,16 +181,18 @@ void PgImageStore::remove_prefix(const std::string& prefix) {
   // As on disk: "a/b/" removes what is under a/b; "a/b" removes the key a/b and what is under it.
   const bool folder = prefix.back() == '/';
   const std::string under = folder ? prefix : prefix + "/";
+  const std::string path = folder ? prefix.substr(0, prefix.size() - 1) : prefix;
   db_.transact([&](pqxx::work& tx) {
+    if (!files_dir_.empty()) lock_path(tx, path, true);
     auto gone = tx.exec_params(
         "WITH gone AS (DELETE FROM images WHERE (key >= $1 AND key < $2) OR key = $3 "
         "RETURNING size) SELECT COALESCE(SUM(size), 0)::BIGINT FROM gone",
         under, range_end(under), folder ? std::string() : prefix);
-    if (!files_dir_.empty()) {
-      std::error_code ec;
-      fs::remove_all(file_of(folder ? prefix.substr(0, prefix.size() - 1) : prefix), ec);
-    }
     add_usage(tx, -gone[0][0].as<int64_t>());
+    if (!files_dir_.empty()) {  // last, as in remove(); no put under `path` is in flight
+      std::error_code ec;
+      fs::remove_all(file_of(path), ec);
+    }
   });
 }
 
