@@ -17,6 +17,7 @@ PACKAGES=(
   clang-format
   clang libclang-rt-14-dev
   chromium
+  python3-pil
 )
 # Node.js >= 20 builds the web UI; Debian 12's own nodejs is 18, so only install it when no node
 # is present at all (build-web.sh then explains what is missing).

@@ -65,6 +65,10 @@ const bool registered = register_command(60, [](CLI::App& app) {
   cmd->add_option("--gatys-workers", config->gatys_workers, "Concurrent Gatys jobs")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  cmd->add_option("--arbitrary-workers", config->arbitrary_workers,
+                  "Concurrent arbitrary-style jobs (when the decoder is installed)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   cmd->add_flag("!--normal-priority-workers", config->idle_priority_workers,
                 "Run jobs at normal CPU priority (default: idle priority, so requests stay fast "
                 "while jobs use every core; use this when other busy programs share the machine)");

@@ -1,8 +1,10 @@
-// `pastiche stylize-video IN.mp4 --model NAME -o OUT.mp4`: every frame through a fast network,
-// keeping frame rate and size.
+// `pastiche stylize-video IN.mp4 (--model NAME | --style PAINTING --method arbitrary) -o OUT.mp4`:
+// every frame through a fast network or painted with any painting in one pass, keeping frame rate
+// and size.
 #include <filesystem>
 #include <iostream>
 
+#include "arbitrary/arbitrary_stylizer.h"
 #include "cli/catalog_cli.h"
 #include "cli/cli_util.h"
 #include "cli/command.h"
@@ -17,6 +19,8 @@ namespace {
 struct VideoArgs {
   explicit VideoArgs(CLI::App* command) : catalog(command, option_use::video) {}
   std::string input, output, model;
+  std::vector<std::string> styles;  // --method arbitrary
+  std::string method, arbitrary_model, vgg;
   VideoOptions options;
   CatalogOptions catalog;  // every VideoOptions setting, from video_option_catalog()
   ComputeArgs compute;
@@ -29,19 +33,53 @@ void run(VideoArgs& args) {
   args.catalog.apply(video_option_catalog(), args.options);
   args.options.validate();
   const int threads = configure_threads(args.compute.threads);
-  FastStylizer stylizer(resolve_fast_model(args.model, default_model_dirs()),
-                        select_device(args.compute.device));
   ProgressBar bar("stylize-video", !args.quiet);
-  const auto result =
-      stylize_video(stylizer, args.input, args.output, args.options, [&](int done, int total) {
-        bar.update(done, total > 0 ? total : done + 1, std::to_string(done) + " frames");
-      });
+  auto on_frames = [&](int done, int total) {
+    bar.update(done, total > 0 ? total : done + 1, std::to_string(done) + " frames");
+  };
+  const bool arbitrary = args.method == "arbitrary";
+  if (arbitrary != args.model.empty() || arbitrary == args.styles.empty())
+    throw InputError("give --model NAME (fast), or --style PAINTING with --method arbitrary");
+  std::unique_ptr<FastStylizer> fast;
+  std::unique_ptr<ArbitraryStylizer> instant;
+  VideoResult result;
+  std::string model_name;
+  if (arbitrary) {
+    const auto& f = args.options.frame;
+    if (f.stroke_scale != 1 || f.tile != 0 || !f.style_mix.empty())
+      throw InputError("--stroke-scale, --tile and --style-mix apply to --model (fast) only");
+    ArbitraryOptions o;
+    o.size = f.size;
+    o.strength = f.strength;
+    o.original_colors = f.original_colors;
+    o.blend = f.blend;
+    o.validate();
+    const std::string model =
+        args.arbitrary_model.empty() ? default_arbitrary_model_path() : args.arbitrary_model;
+    if (model.empty())
+      throw NotFoundError(
+          "no arbitrary-style model: give --arbitrary-model FILE or set "
+          "PASTICHE_ARBITRARY_MODEL");
+    instant = std::make_unique<ArbitraryStylizer>(model, resolve_vgg_path(args.vgg),
+                                                  select_device(args.compute.device));
+    std::vector<StyleHandle> styles;
+    for (const auto& path : args.styles)
+      styles.push_back(instant->style_from_file(path, o.style_size));
+    model_name = model;
+    result = paint_video([&](const cv::Mat& frame) { return instant->stylize(frame, styles, o); },
+                         args.input, args.output, args.options, on_frames);
+  } else {
+    fast = std::make_unique<FastStylizer>(resolve_fast_model(args.model, default_model_dirs()),
+                                          select_device(args.compute.device));
+    model_name = fast->info().name;
+    result = stylize_video(*fast, args.input, args.output, args.options, on_frames);
+  }
   bar.finish(std::to_string(result.frames) + " frames");
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (args.json) {
     print_json({{"output", std::filesystem::absolute(args.output).string()},
-                {"model", stylizer.info().name},
+                {"model", model_name},
                 {"frames", result.frames},
                 {"fps", result.fps},
                 {"width", result.width},
@@ -59,13 +97,20 @@ void run(VideoArgs& args) {
 }
 
 const bool registered = register_command(30, [](CLI::App& app) {
-  auto* cmd = app.add_subcommand("stylize-video", "Stylise a video with a fast model");
+  auto* cmd =
+      app.add_subcommand("stylize-video", "Stylise a video with a fast model or any painting");
   auto args = std::make_shared<VideoArgs>(cmd);
   cmd->add_option("input", args->input, "Input video (any format OpenCV reads)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("-o,--output", args->output, "Output video (.mp4 or .avi)")->required();
-  cmd->add_option("-m,--model", args->model, "Fast model name or file")->required();
+  cmd->add_option("-m,--model", args->model, "Fast model name or file");
+  cmd->add_option("-s,--style", args->styles, "Painting(s) for --method arbitrary");
+  cmd->add_option("--method", args->method, "fast (with --model) or arbitrary (with --style)")
+      ->check(CLI::IsMember({"fast", "arbitrary"}));
+  cmd->add_option("--arbitrary-model", args->arbitrary_model,
+                  "Decoder of --method arbitrary (default: models/arbitrary/relu3_1.safetensors)");
+  cmd->add_option("--vgg", args->vgg, "VGG weights of --method arbitrary (default: found)");
   args->catalog.declare(video_option_catalog(), args->options);
   add_compute_flags(cmd, args->compute);
   cmd->add_flag("--json", args->json, "Print one JSON object with the result on stdout");

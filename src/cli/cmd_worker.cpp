@@ -38,7 +38,8 @@ const bool registered = register_command(65, [](CLI::App& app) {
       ->envname("PASTICHE_DATABASE")
       ->required();
   add_images_dir_option(cmd, config->images_dir);
-  cmd->add_option("--lanes", *lanes, "Lanes to take jobs from: fast, gatys or both")
+  cmd->add_option("--lanes", *lanes,
+                  "Lanes to take jobs from: fast, gatys, arbitrary (comma-separated)")
       ->capture_default_str();
   cmd->add_option("--fast-workers", *fast_workers, "Concurrent fast jobs")
       ->check(CLI::Range(1, 64))
@@ -89,7 +90,8 @@ const bool registered = register_command(65, [](CLI::App& app) {
   cmd->callback([config, lanes, fast_workers, gatys_workers, lease_seconds, max_disk_mb] {
     config->worker.lanes.clear();
     for (const auto& lane : split_list(*lanes)) {
-      config->worker.lanes[lane] = lane == "gatys" ? *gatys_workers : *fast_workers;
+      config->worker.lanes[lane] = lane == "gatys" ? *gatys_workers : *fast_workers;  // arbitrary
+      // jobs are one pass, like fast ones
     }
     config->worker.lease_ms = static_cast<int64_t>(*lease_seconds * 1000);
     config->max_disk_bytes = *max_disk_mb * 1024 * 1024;

@@ -10,7 +10,8 @@ template <class T>
 void append_compute_options(OptionCatalog<T>& c, unsigned uses) {
   c.push_back(choice_option("precision", &T::precision, kPrecisionNames,
                             "Convolutions in bf16 or fp32 (auto = bf16 where the CPU computes it "
-                            "natively; losses and parameters stay float32)",
+                            "natively, with avx512_bf16 or AMX; forced elsewhere, LibTorch "
+                            "emulates it many times slower; losses and parameters stay float32)",
                             uses));
   c.push_back(choice_option("layout", &T::layout, kMemoryLayoutNames,
                             "Tensor layout (auto = channels-last when computing in bf16 on the "

@@ -39,6 +39,14 @@ const OptionCatalog<FastOptions>& fast_option_catalog() {
     c.push_back(flag_option("original_colors", &F::original_colors,
                             "Keep the photo's colours (luminance-only transfer)", everywhere));
     c.back().cli = "--original-colors,--original-colours";
+    c.push_back(number_option("stroke_scale", &F::stroke_scale, 0.25, 4,
+                              "Brush size: 1 = the style's own look at every size, 2 = strokes "
+                              "twice as large, 0.5 = half",
+                              everywhere));
+    c.push_back(number_option("strength", &F::strength, 0, 1,
+                              "Style strength: 1 = the style's full look, 0 = the photo's; "
+                              "weakens the painting itself, not a blend with the photo",
+                              everywhere));
     c.push_back(number_option("blend", &F::blend, 0, 1,
                               "Blend with the original: 1 = stylised only, 0 = original",
                               everywhere));

@@ -15,7 +15,13 @@ struct FastOptions {
   double blend = 1.0;                       // 1 = stylised only
   std::map<std::string, double> style_mix;  // multi-style models: style name -> weight
   int tile = 0;                             // tile side for huge images; 0 = automatic
-  void validate() const;                    // throws InputError naming the field
+  // Brush size: strokes relative to the picture, the same at every output size (stroke_scale.h);
+  // 1 = the model's reference look, 2 = strokes twice as large.
+  double stroke_scale = 1.0;
+  // How strongly the style is painted: 1 = the model's look, 0 = the photo's, mixed in feature
+  // space through the model's neutral style (fast/neutral_style.h), else blended with the photo.
+  double strength = 1.0;
+  void validate() const;  // throws InputError naming the field
 };
 
 struct VideoOptions {

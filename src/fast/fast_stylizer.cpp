@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/resources.h"
 #include "fast/model_file.h"
+#include "fast/stroke_scale.h"
 #include "fast/tiled.h"
 #include "image/image_io.h"
 #include "image/postprocess.h"
@@ -43,25 +44,49 @@ cv::Mat FastStylizer::stylize(const cv::Mat& content_bgr, const FastOptions& opt
   if (content_bgr.empty() || content_bgr.type() != CV_8UC3)
     throw InputError("content image must be a non-empty 8-bit colour image");
   const cv::Mat input = options.size > 0 ? resize_longest(content_bgr, options.size) : content_bgr;
-  const auto style = model_->style_weights(options.style_mix).to(device_);
+  // Strength in feature space when the model has a neutral style, else as a blend (below).
+  const bool true_strength = model_->meta().neutral_index() >= 0;
+  const double strength = options.strength;
   if (cancel && cancel->load()) throw Cancelled();
 
   c10::InferenceMode inference;
   auto& net = model_->net();
-  const int64_t pixels = static_cast<int64_t>(input.cols) * input.rows;
-  const bool tiled = options.tile > 0 ? std::max(input.cols, input.rows) > options.tile
-                                      : pixels > kUntiledMaxPixels;
+  bool reported = false;  // by a tiled pass; else the end is reported as one step
+  const std::function<void(int, int)> report = [&](int done, int total) {
+    reported = true;
+    if (progress) progress(done, total);
+  };
+  // The painting of the whole picture with `style` (one pass per size: tiled when the picture is
+  // that large, progress reporting its tiles; whole otherwise).
+  auto paint_with = [&](const torch::Tensor& style) {
+    return paint_at_stroke_scale(input, options.stroke_scale, [&](const cv::Mat& image) {
+      const int64_t pixels = static_cast<int64_t>(image.cols) * image.rows;
+      const bool tiled = options.tile > 0 ? std::max(image.cols, image.rows) > options.tile
+                                          : pixels > kUntiledMaxPixels;
+      if (!tiled) return run_network(net, image, style, format_);
+      TileSettings settings;
+      if (options.tile > 0) settings.tile = options.tile;
+      spdlog::debug("tiled inference: {}x{} in tiles of {} px", image.cols, image.rows,
+                    settings.tile);
+      return run_network_tiled(net, image, style, settings, format_, report, cancel);
+    });
+  };
   cv::Mat out;
-  if (tiled) {
-    TileSettings settings;
-    if (options.tile > 0) settings.tile = options.tile;
-    spdlog::debug("tiled inference: {}x{} in tiles of {} px", input.cols, input.rows,
-                  settings.tile);
-    out = run_network_tiled(net, input, style, settings, format_, progress, cancel);
+  if (strength <= 0) {
+    out = input.clone();
+  } else if (strength >= 1 || !true_strength) {
+    out = paint_with(model_->style_weights(options.style_mix).to(device_));
+    if (strength < 1) out = blend_with_original(out, input, strength);
   } else {
-    out = run_network(net, input, style, format_);
-    if (progress) progress(1, 1);
+    // The styles' norm parameters mixed with the neutral ones: weaker strokes and palette, not a
+    // ghost of the photo over the painting. The neutral pass is not quite the photo (its colours
+    // drift), so what it misses comes back in proportion: strength 0 is exactly the photo.
+    const auto painted = paint_with(model_->style_weights(options.style_mix, strength).to(device_));
+    const auto plain = paint_with(model_->style_weights(options.style_mix, 0.0).to(device_));
+    out = add_residual(painted, input, plain, 1.0 - strength);
   }
+  if (cancel && cancel->load()) throw Cancelled();
+  if (progress && !reported) progress(1, 1);
   if (options.original_colors) out = preserve_original_colors(out, input);
   if (options.blend < 1.0) out = blend_with_original(out, input, options.blend);
   return out;

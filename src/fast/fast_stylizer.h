@@ -30,6 +30,9 @@ struct FastModelInfo {
   std::string dtype;  // "float16" or "float32"
   int64_t width = 0;  // network shape (channels after the first conv, residual blocks)
   int64_t res_blocks = 0;
+  // Strength in feature space (a neutral style, fast/neutral_style.h); else strength blends
+  // the painting with the photo.
+  bool true_strength = false;
 };
 
 class FastModel;  // defined in fast/model_file.h

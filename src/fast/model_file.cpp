@@ -1,5 +1,6 @@
 #include "fast/model_file.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -109,16 +110,35 @@ FastModel::FastModel(TransformerNet net, FastModelMeta meta)
                      " styles but the network has " + std::to_string(meta_.network.styles));
 }
 
+int64_t FastModelMeta::neutral_index() const {
+  for (size_t i = 0; i < styles.size(); ++i)
+    if (styles[i].neutral) return static_cast<int64_t>(i);
+  return -1;
+}
+
 int64_t FastModel::style_index(const std::string& name) const {
   std::string names;
   for (size_t i = 0; i < meta_.styles.size(); ++i) {
+    if (meta_.styles[i].neutral) continue;
     if (meta_.styles[i].name == name) return static_cast<int64_t>(i);
-    names += (i ? ", " : "") + meta_.styles[i].name;
+    names += (names.empty() ? "" : ", ") + meta_.styles[i].name;
   }
   throw NotFoundError("style '" + name + "' is not in this model (styles: " + names + ")");
 }
 
-torch::Tensor FastModel::style_weights(const std::map<std::string, double>& mix) const {
+torch::Tensor FastModel::style_weights(const std::map<std::string, double>& mix,
+                                       double strength) const {
+  auto weights = mix_weights(mix);
+  if (strength >= 1.0) return weights;
+  const int64_t neutral = meta_.neutral_index();
+  if (neutral < 0)
+    throw InputError(
+        "strength: this model has no neutral style to weaken towards; add one with "
+        "`pastiche models add-neutral`");
+  return weights * strength + net_->style_vector(neutral) * (1.0 - strength);
+}
+
+torch::Tensor FastModel::mix_weights(const std::map<std::string, double>& mix) const {
   if (mix.empty()) return net_->style_vector(0);
   auto weights = torch::zeros({meta_.network.styles});
   double sum = 0;
@@ -140,6 +160,7 @@ std::map<std::string, std::string> encode_model_metadata(const FastModelMeta& me
                       {"artist", s.artist},
                       {"description", s.description},
                       {"thumbnail_jpeg_base64", base64_encode(s.thumbnail_jpeg)}});
+    if (s.neutral) styles.back()["neutral"] = true;
   }
   return {{"format", kFastModelFormat},
           {"format_version", std::to_string(kFastModelFormatVersion)},
@@ -170,6 +191,7 @@ FastModelMeta decode_model_metadata(const std::map<std::string, std::string>& me
       style.artist = s.value("artist", "");
       style.description = s.value("description", "");
       style.thumbnail_jpeg = base64_decode(s.value("thumbnail_jpeg_base64", ""));
+      style.neutral = s.value("neutral", false);
       meta.styles.push_back(std::move(style));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -180,6 +202,12 @@ FastModelMeta decode_model_metadata(const std::map<std::string, std::string>& me
   if (meta.styles.size() != static_cast<size_t>(meta.network.styles))
     throw InputError("model " + what + " lists " + std::to_string(meta.styles.size()) +
                      " styles but its network has " + std::to_string(meta.network.styles));
+  const auto neutrals = std::count_if(meta.styles.begin(), meta.styles.end(),
+                                      [](const StyleMeta& s) { return s.neutral; });
+  if (neutrals > 1 || (neutrals == 1 && !meta.styles.back().neutral) ||
+      (neutrals == 1 && meta.styles.size() < 2))
+    throw InputError("model " + what +
+                     ": a neutral style must be the last of at least two, and only one");
   if (metadata.count("loss")) meta.loss = parse_json_field(metadata, "loss", what);
   if (metadata.count("training")) meta.training = parse_json_field(metadata, "training", what);
   return meta;
@@ -248,10 +276,13 @@ FastModelInfo read_fast_model_info(const std::string& path) {
   const std::filesystem::path p(path);
   info.name = p.stem().string();
   info.path = path;
-  for (const auto& s : meta.styles) info.styles.push_back(s.name);
+  for (const auto& s : meta.styles)
+    if (!s.neutral) info.styles.push_back(s.name);
+  info.true_strength = meta.neutral_index() >= 0;
   auto join = [&](auto field) {
     std::string out;
     for (const auto& s : meta.styles) {
+      if (s.neutral) continue;
       const std::string& v = s.*field;
       if (v.empty() || out.find(v) != std::string::npos) continue;
       out += (out.empty() ? "" : " / ") + v;
@@ -261,7 +292,7 @@ FastModelInfo read_fast_model_info(const std::string& path) {
   info.title = join(&StyleMeta::title);
   info.artist = join(&StyleMeta::artist);
   info.description =
-      meta.styles.size() == 1 ? meta.styles[0].description : join(&StyleMeta::description);
+      info.styles.size() == 1 ? meta.styles[0].description : join(&StyleMeta::description);
   if (!meta.styles.empty()) info.thumbnail_jpeg = meta.styles[0].thumbnail_jpeg;
   std::error_code ec;
   info.file_bytes = static_cast<int64_t>(std::filesystem::file_size(p, ec));

@@ -30,11 +30,13 @@ struct StyleMeta {
   std::string artist;                   // "Vincent van Gogh"
   std::string description;              // two sentences on colours and strokes
   std::vector<uint8_t> thumbnail_jpeg;  // small JPEG of the style image (may be empty)
+  bool neutral = false;  // the photo's look, for strength (fast/neutral_style.h); not listed
 };
 
 struct FastModelMeta {
   TransformerNetOptions network;
   std::vector<StyleMeta> styles;  // network.styles entries
+  int64_t neutral_index() const;  // the neutral entry's index; -1 when the model has none
   nlohmann::json loss = nlohmann::json::object();
   nlohmann::json training = nlohmann::json::object();
 };
@@ -52,10 +54,13 @@ class FastModel {
   // Index of a style by name; NotFoundError listing the names otherwise.
   int64_t style_index(const std::string& name) const;
   // Normalised [S] mixing weights from name -> weight (empty = style 0). InputError for negative
-  // or all-zero weights, NotFoundError for unknown names.
-  torch::Tensor style_weights(const std::map<std::string, double>& mix) const;
+  // or all-zero weights, NotFoundError for unknown names. With `strength` < 1 the weights are
+  // mixed with the neutral entry's (1 - strength); the model must have one.
+  torch::Tensor style_weights(const std::map<std::string, double>& mix,
+                              double strength = 1.0) const;
 
  private:
+  torch::Tensor mix_weights(const std::map<std::string, double>& mix) const;
   TransformerNet net_;
   FastModelMeta meta_;
 };

@@ -32,7 +32,9 @@ void copy_parameters(const FastModel& from, TransformerNet& to) {
   for (auto& p : to->named_parameters()) p.value().copy_(src[p.key()]);
 }
 
-torch::Tensor serialise(const torch::optim::Adam& optimizer) {
+}  // namespace
+
+torch::Tensor serialise_adam(const torch::optim::Adam& optimizer) {
   torch::serialize::OutputArchive archive;
   optimizer.save(archive);
   std::ostringstream out;
@@ -43,8 +45,8 @@ torch::Tensor serialise(const torch::optim::Adam& optimizer) {
   return t;
 }
 
-void deserialise(const torch::Tensor& bytes, torch::optim::Adam& optimizer,
-                 const std::string& path) {
+void deserialise_adam(const torch::Tensor& bytes, torch::optim::Adam& optimizer,
+                      const std::string& path) {
   try {
     const auto t = bytes.to(torch::kByte).contiguous();
     torch::serialize::InputArchive archive;
@@ -56,6 +58,8 @@ void deserialise(const torch::Tensor& bytes, torch::optim::Adam& optimizer,
                      e.what_without_backtrace() + "); start again without --resume");
   }
 }
+
+namespace {
 
 // The format of checkpoints written before LibTorch's serialisation was used: both moments per
 // parameter name and one step count. LibTorch keys a parameter's state by its TensorImpl address,
@@ -86,7 +90,7 @@ void save_checkpoint(const std::string& path, const FastModel& model,
   const nlohmann::json info = {{"iteration", progress.iteration},
                                {"seconds", progress.seconds},
                                {"total_iterations", progress.total_iterations}};
-  save_fast_model(path, model, false, {{kOptimizerStateTensor, serialise(optimizer)}},
+  save_fast_model(path, model, false, {{kOptimizerStateTensor, serialise_adam(optimizer)}},
                   {{"checkpoint", info.dump()}});
 }
 
@@ -104,7 +108,7 @@ CheckpointProgress load_checkpoint(const std::string& path, TransformerNet& net,
   copy_parameters(saved, net);
   const auto state = extra.find(kOptimizerStateTensor);
   if (state != extra.end()) {
-    deserialise(state->second, optimizer, path);
+    deserialise_adam(state->second, optimizer, path);
   } else if (info.contains("adam_step")) {
     restore_legacy(extra, info.at("adam_step").get<int64_t>(), net, optimizer, path);
   } else {

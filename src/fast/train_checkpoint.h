@@ -34,6 +34,12 @@ void save_checkpoint(const std::string& path, const FastModel& model,
 CheckpointProgress load_checkpoint(const std::string& path, TransformerNet& net,
                                    torch::optim::Adam& optimizer);
 
+// Adam's state as a uint8 tensor (LibTorch's archive format), and back; InputError naming `path`
+// when the bytes do not load (other checkpoints store it the same way).
+torch::Tensor serialise_adam(const torch::optim::Adam& optimizer);
+void deserialise_adam(const torch::Tensor& bytes, torch::optim::Adam& optimizer,
+                      const std::string& path);
+
 // Copies a model's (or checkpoint's) weights into `net`; InputError when its network differs.
 void load_weights(const std::string& path, TransformerNet& net);
 

@@ -32,6 +32,16 @@ VideoResult stylize_video(FastStylizer& stylizer, const std::string& input,
                           const std::function<void(int, int)>& progress,
                           const std::atomic<bool>* cancel) {
   options.validate();
+  return paint_video(
+      [&](const cv::Mat& frame) { return stylizer.stylize(frame, options.frame, {}, cancel); },
+      input, output, options, progress, cancel);
+}
+
+VideoResult paint_video(const FramePainter& paint, const std::string& input,
+                        const std::string& output, const VideoOptions& options,
+                        const std::function<void(int, int)>& progress,
+                        const std::atomic<bool>* cancel) {
+  options.validate();
   if (!std::filesystem::exists(input)) throw NotFoundError("video '" + input + "' not found");
   cv::VideoCapture capture(input);
   if (!capture.isOpened())
@@ -61,7 +71,7 @@ VideoResult stylize_video(FastStylizer& stylizer, const std::string& input,
       if (cancel && cancel->load()) throw Cancelled();
       if (!capture.read(frame) || frame.empty()) break;
       if (frame.channels() == 1) cv::cvtColor(frame, frame, cv::COLOR_GRAY2BGR);
-      cv::Mat out = stylizer.stylize(frame, options.frame, {}, cancel);
+      cv::Mat out = paint(frame);
       if (out.size() != frame.size()) out = resize_to(out, frame.cols, frame.rows);
       if (options.smooth > 0 && !previous.empty())
         cv::addWeighted(out, 1.0 - options.smooth, previous, options.smooth, 0.0, out);

@@ -5,6 +5,8 @@
 #include <functional>
 #include <string>
 
+#include <opencv2/core.hpp>
+
 #include "fast/fast_options.h"
 #include "fast/fast_stylizer.h"
 
@@ -19,7 +21,18 @@ struct VideoResult {
   std::string codec;
 };
 
-// progress(done_frames, total_frames); total is 0 when the container does not say.
+// One frame (8-bit BGR) -> its painting, any size (scaled back to the frame's).
+using FramePainter = std::function<cv::Mat(const cv::Mat&)>;
+
+// Every frame through `paint`, with options.smooth, max_frames and codec applied (options.frame
+// is the painter's business). progress(done_frames, total_frames); total is 0 when the
+// container does not say.
+VideoResult paint_video(const FramePainter& paint, const std::string& input,
+                        const std::string& output, const VideoOptions& options,
+                        const std::function<void(int, int)>& progress = {},
+                        const std::atomic<bool>* cancel = nullptr);
+
+// paint_video with a fast model and options.frame.
 VideoResult stylize_video(FastStylizer& stylizer, const std::string& input,
                           const std::string& output, const VideoOptions& options,
                           const std::function<void(int, int)>& progress = {},

@@ -32,9 +32,14 @@ torch::Tensor to_network_layout(const torch::Tensor& x, bool channels_last) {
 }
 
 void check_inputs(const cv::Mat& content, const std::vector<cv::Mat>& styles,
-                  const GatysOptions& options) {
+                  const GatysOptions& options, const cv::Mat& init_image) {
   options.validate();
   if (content.empty()) throw InputError("content image is empty");
+  if (options.init == InitKind::image && init_image.empty())
+    throw InputError("init: image needs the picture to start from (--init-image)");
+  if (options.init != InitKind::image && !init_image.empty())
+    throw InputError(std::string("init: a picture to start from was given, but init is ") +
+                     to_string(options.init) + " (use init image)");
   if (styles.empty()) throw InputError("at least one style image is needed");
   if (!options.style_blend.empty() && options.style_blend.size() != styles.size())
     throw InputError("style_blend: needs one weight per style image (" +
@@ -66,8 +71,9 @@ struct LevelTargets {
 // The optimisation variable's start at a level: the previous level upsampled, else what
 // options.init asks for. RGB [0,1], NCHW contiguous.
 torch::Tensor initial_image(const torch::Tensor& previous, const torch::Tensor& content,
-                            const cv::Mat& first_style, const GatysOptions& options,
-                            at::Generator& generator, torch::Device device) {
+                            const cv::Mat& first_style, const cv::Mat& init_image,
+                            const GatysOptions& options, at::Generator& generator,
+                            torch::Device device) {
   torch::NoGradGuard no_grad;
   const auto height = content.size(2), width = content.size(3);
   torch::Tensor image;
@@ -85,8 +91,9 @@ torch::Tensor initial_image(const torch::Tensor& previous, const torch::Tensor& 
         torch::rand({1, 3, height, width}, generator, torch::TensorOptions().dtype(torch::kFloat32))
             .to(device);
   } else {
-    image = image_to_tensor(
-        resize_to(first_style, static_cast<int>(width), static_cast<int>(height)), device);
+    const cv::Mat& start = options.init == InitKind::image ? init_image : first_style;
+    image = image_to_tensor(resize_to(start, static_cast<int>(width), static_cast<int>(height)),
+                            device);
   }
   return image.contiguous();
 }
@@ -147,8 +154,9 @@ static LevelTargets level_targets(Vgg vgg, const torch::Tensor& content,
 }
 
 GatysResult GatysEngine::run(const cv::Mat& content, const std::vector<cv::Mat>& styles,
-                             const GatysOptions& options, const GatysCallbacks& callbacks) {
-  check_inputs(content, styles, options);
+                             const GatysOptions& options, const GatysCallbacks& callbacks,
+                             const cv::Mat& init_image) {
+  check_inputs(content, styles, options, init_image);
   const auto start = Clock::now();
   const auto layers = choose_layers(vgg_, options.style_layers, options.content_layers);
   const auto all_layers = union_of(layers.style, layers.content);
@@ -187,7 +195,8 @@ GatysResult GatysEngine::run(const cv::Mat& content, const std::vector<cv::Mat>&
         std::max(16, static_cast<int>(std::lround(level.size * options.style_scale)));
     const auto targets = level_targets(vgg_, content_tensor, style_images, blend, layers,
                                        style_size, format, device_);
-    image = initial_image(image, content_tensor, style_images.front(), options, generator, device_);
+    image = initial_image(image, content_tensor, style_images.front(), init_image, options,
+                          generator, device_);
     image.set_requires_grad(true);
 
     int evaluations = 0;

@@ -48,8 +48,11 @@ class GatysEngine {
   explicit GatysEngine(Vgg vgg, torch::Device device = torch::kCPU);
 
   // content and styles are 8-bit BGR images of any size; options are validated here.
+  // init_image (8-bit BGR, any size: it is resized to the photo's shape) is where the
+  // optimisation starts when options.init is InitKind::image, and must be empty otherwise.
   GatysResult run(const cv::Mat& content, const std::vector<cv::Mat>& styles,
-                  const GatysOptions& options, const GatysCallbacks& callbacks = {});
+                  const GatysOptions& options, const GatysCallbacks& callbacks = {},
+                  const cv::Mat& init_image = {});
 
   const Vgg& vgg() const { return vgg_; }
 

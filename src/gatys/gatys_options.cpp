@@ -23,8 +23,8 @@ const OptionCatalog<GatysOptions>& gatys_option_catalog() {
         both, "automatic"));
     c.push_back(choice_option("optimizer", &G::optimizer, kOptimizerNames, "Optimiser", both));
     c.push_back(choice_option("init", &G::init, kInitNames,
-                              "Start from the photo, noise or the "
-                              "painting",
+                              "Start from the photo, noise, the painting or "
+                              "a given picture (image: --init-image, or init_job in the API)",
                               both));
     append_loss_options(c, cli, option_use::http);
     c.push_back(numbers_option("style_blend", &G::style_blend, 0, 1e6,

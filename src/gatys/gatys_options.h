@@ -15,10 +15,13 @@ namespace pastiche {
 enum class Optimizer { lbfgs, adam };
 inline constexpr EnumName<Optimizer> kOptimizerNames[] = {
     {Optimizer::lbfgs, "lbfgs"}, {Optimizer::adam, "adam"}, {Optimizer::lbfgs, "l-bfgs", true}};
-enum class InitKind { content, noise, style };
+// image: a picture given to GatysEngine::run (--init-image, the service's init_job), e.g. a quick
+// one-pass result that the optimisation refines.
+enum class InitKind { content, noise, style, image };
 inline constexpr EnumName<InitKind> kInitNames[] = {{InitKind::content, "content"},
                                                     {InitKind::noise, "noise"},
                                                     {InitKind::style, "style"},
+                                                    {InitKind::image, "image"},
                                                     {InitKind::noise, "random", true}};
 inline constexpr EnumName<PoolKind> kPoolNames[] = {{PoolKind::max, "max"}, {PoolKind::avg, "avg"}};
 

@@ -128,4 +128,20 @@ cv::Mat blend_with_original(const cv::Mat& stylized, const cv::Mat& original, do
   return out;
 }
 
+cv::Mat add_residual(const cv::Mat& base, const cv::Mat& target, const cv::Mat& approx,
+                     double weight) {
+  for (const auto* m : {&base, &target, &approx}) require_bgr8(*m, "add_residual", "an image");
+  if (target.size() != base.size() || approx.size() != base.size())
+    throw InputError("add_residual: the three images must have one size");
+  if (!(weight >= 0.0 && weight <= 1.0))
+    throw InputError("residual weight must be in [0, 1], got " + std::to_string(weight));
+  cv::Mat b, t, a, out;
+  base.convertTo(b, CV_32F);
+  target.convertTo(t, CV_32F);
+  approx.convertTo(a, CV_32F);
+  b += weight * (t - a);
+  b.convertTo(out, CV_8U);
+  return out;
+}
+
 }  // namespace pastiche

@@ -15,4 +15,9 @@ cv::Mat match_color_histogram(const cv::Mat& style, const cv::Mat& content);
 // Linear blend: alpha = 1 gives the stylised image, 0 the original. alpha must be in [0, 1].
 cv::Mat blend_with_original(const cv::Mat& stylized, const cv::Mat& original, double alpha);
 
+// base + weight * (target - approx), saturated to 8 bits: what `approx` misses of `target`, put
+// back onto `base` (all 8-bit BGR of one size; weight in [0, 1]).
+cv::Mat add_residual(const cv::Mat& base, const cv::Mat& target, const cv::Mat& approx,
+                     double weight);
+
 }  // namespace pastiche

@@ -1,6 +1,7 @@
 #include "perceptual/losses.h"
 
 #include "common/error.h"
+#include "common/runtime.h"
 
 namespace pastiche {
 
@@ -24,10 +25,22 @@ torch::Tensor relative_error(const torch::Tensor& value, const torch::Tensor& ta
   return squared / norm.clamp_min(1e-12);
 }
 
+// The dtype the Gram products run in. A bf16 product is only trusted on CUDA or on a CPU with bf16
+// instructions, where oneDNN accumulates in float32; elsewhere LibTorch 1.13's fallback gemm
+// accumulates a transposed (channels-last) product in bf16, so long sums stop growing (a 27% error
+// on a 32x32 map) and it runs ~30x slower than float32. Such products are computed in float32.
+torch::ScalarType product_dtype(const torch::Tensor& f) {
+  if (f.scalar_type() != torch::kBFloat16 || !f.device().is_cpu() || cpu_has_native_bf16())
+    return f.scalar_type();
+  return torch::kFloat;
+}
+
 }  // namespace
 
-torch::Tensor GramFunction::forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& f) {
-  ctx->save_for_backward({f});
+torch::Tensor GramFunction::forward(torch::autograd::AutogradContext* ctx,
+                                    const torch::Tensor& features) {
+  ctx->save_for_backward({features});
+  const auto f = features.to(product_dtype(features));  // keeps the strides
   const auto n = f.size(0), c = f.size(1);
   auto gram = torch::empty({n, c, c}, f.options());
   for (int64_t i = 0; i < n; ++i) {
@@ -39,7 +52,8 @@ torch::Tensor GramFunction::forward(torch::autograd::AutogradContext* ctx, const
 
 torch::autograd::tensor_list GramFunction::backward(torch::autograd::AutogradContext* ctx,
                                                     torch::autograd::tensor_list grads) {
-  const auto f = ctx->get_saved_variables()[0];
+  const auto features = ctx->get_saved_variables()[0];
+  const auto f = features.to(product_dtype(features));
   const auto grad = grads[0].to(f.scalar_type());
   auto df = torch::empty_like(f);  // same strides as f
   for (int64_t i = 0; i < f.size(0); ++i) {
@@ -52,7 +66,7 @@ torch::autograd::tensor_list GramFunction::backward(torch::autograd::AutogradCon
       torch::mm_out(out, sym, f[i]);  // NCHW: [C, HW] = [C, C] [C, HW]
     }
   }
-  return {df};
+  return {df.to(features.scalar_type())};
 }
 
 torch::Tensor gram_matrix(const torch::Tensor& features) {

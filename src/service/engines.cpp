@@ -1,5 +1,6 @@
 #include "service/engines.h"
 
+#include "common/error.h"
 #include "common/runtime.h"
 
 namespace pastiche::service {
@@ -23,6 +24,38 @@ StylizerPool::Lease StylizerPool::acquire(const std::string& model_path) {
   // Loading happens outside the lock: other models stay available meanwhile.
   return Lease(this, model_path, std::make_unique<FastStylizer>(model_path, device_));
 }
+
+namespace {
+
+// The arbitrary method needs the VGG encoder its decoder was trained on and the decoder itself;
+// either missing or mismatched leaves the method off with the reason.
+void load_arbitrary(Engines& e, bool load, spdlog::logger& log) {
+  const std::string model = default_arbitrary_model_path();
+  if (!e.gatys_available()) {
+    e.arbitrary_unavailable_reason = "it needs the VGG weights: " + e.gatys_unavailable_reason;
+  } else if (model.empty()) {
+    e.arbitrary_unavailable_reason =
+        "no decoder installed (models/arbitrary/relu3_1.safetensors, or set "
+        "PASTICHE_ARBITRARY_MODEL)";
+  } else {
+    try {
+      if (load) {
+        e.arbitrary = std::make_shared<ArbitraryStylizer>(model, e.vgg, e.device);
+      } else if (!is_arbitrary_model(model)) {
+        throw InputError("not an arbitrary-style model");
+      }
+      e.arbitrary_model = model;
+      log.info("arbitrary-style decoder: {}", model);
+    } catch (const std::exception& ex) {
+      e.arbitrary.reset();
+      e.arbitrary_unavailable_reason = "cannot load '" + model + "': " + ex.what();
+    }
+  }
+  if (!e.arbitrary_available())
+    log.warn("arbitrary method unavailable: {}", e.arbitrary_unavailable_reason);
+}
+
+}  // namespace
 
 Engines load_engines(const std::string& device, const std::string& vgg_setting, bool load_vgg,
                      spdlog::logger& log) {
@@ -55,6 +88,7 @@ Engines load_engines(const std::string& device, const std::string& vgg_setting, 
     }
   }
   if (!e.gatys_available()) log.warn("Gatys method unavailable: {}", e.gatys_unavailable_reason);
+  load_arbitrary(e, load_vgg, log);
   return e;
 }
 

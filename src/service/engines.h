@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "arbitrary/arbitrary_stylizer.h"
 #include "fast/fast_stylizer.h"
 #include "gatys/gatys_engine.h"
 
@@ -51,12 +52,18 @@ struct Engines {
   std::optional<VggWeightsInfo> vgg_info;
   std::string gatys_unavailable_reason;  // when vgg_info is empty
   std::unique_ptr<StylizerPool> fast;
+  // Arbitrary-style transfer: the decoder's file wherever the method is offered (also on an API
+  // node), the loaded stylizer where its jobs run (one, shared: its forward passes only read).
+  std::string arbitrary_model;
+  std::string arbitrary_unavailable_reason;  // when arbitrary_model is empty
+  std::shared_ptr<ArbitraryStylizer> arbitrary;
   bool gatys_available() const { return vgg_info.has_value(); }
+  bool arbitrary_available() const { return !arbitrary_model.empty(); }
 };
 
-// `vgg_path`: empty = default_vgg_weights_path(), "none" = Gatys off. `load_vgg` false: only the
-// header is read (an API node without workers). A file that cannot be used makes Gatys
-// unavailable with the reason, not an error.
+// `vgg_path`: empty = default_vgg_weights_path(), "none" = Gatys and arbitrary off. `load_vgg`
+// false: only the header is read (an API node without workers). A file that cannot be used makes
+// Gatys unavailable with the reason, not an error.
 Engines load_engines(const std::string& device, const std::string& vgg_path, bool load_vgg,
                      spdlog::logger& log);
 

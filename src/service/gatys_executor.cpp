@@ -39,7 +39,7 @@ cv::Mat GatysExecutor::run(const JobRun& r) {
   };
   if (r.on_preview) callbacks.on_preview = r.on_preview;
   GatysEngine engine(engines_.vgg, engines_.device);
-  return engine.run(r.content, style_images, options, callbacks).image;
+  return engine.run(r.content, style_images, options, callbacks, r.init).image;
 }
 
 }  // namespace pastiche::service

@@ -32,7 +32,12 @@ struct JobRun {
   const std::atomic<bool>* cancel;  // set: stop soon and throw Cancelled
   std::function<void(const JobProgress&)> on_progress;
   std::function<void(const cv::Mat& preview, int iteration)> on_preview;  // Gatys only
+  cv::Mat init;  // Gatys with init image: the picture to start from (8-bit BGR)
 };
+
+// Progress of a one-pass job (fast, arbitrary) as the tiles done of the total, with the elapsed
+// time since this call and an estimate of what is left.
+std::function<void(int, int)> tile_progress(const JobRun& run);
 
 class JobExecutor {
  public:

@@ -18,7 +18,8 @@ namespace {
 }
 
 // Fields of the job itself; every other field is a setting from the engines' catalogues.
-const std::set<std::string> kJobFields = {"method", "style", "style_mix", "content_job"};
+const std::set<std::string> kJobFields = {"method", "style", "style_mix", "content_job",
+                                          "init_job"};
 
 template <class T>
 const Option<T>* http_option(const OptionCatalog<T>& catalog, const std::string& name) {
@@ -28,7 +29,20 @@ const Option<T>* http_option(const OptionCatalog<T>& catalog, const std::string&
 
 bool is_known_field(const std::string& name) {
   return kJobFields.count(name) || http_option(gatys_option_catalog(), name) ||
-         http_option(fast_option_catalog(), name);
+         http_option(fast_option_catalog(), name) || http_option(arbitrary_option_catalog(), name);
+}
+
+// Why a field of another method is refused: "applies to method gatys only (this is a fast job)".
+std::string refusal(const std::string& name, JobMethod method) {
+  std::vector<std::string> owners;
+  if (http_option(fast_option_catalog(), name)) owners.push_back("fast");
+  if (http_option(gatys_option_catalog(), name)) owners.push_back("gatys");
+  if (http_option(arbitrary_option_catalog(), name)) owners.push_back("arbitrary");
+  std::string which = owners.size() == 1 ? "method " + owners[0] : "methods " + owners[0];
+  for (size_t i = 1; i < owners.size(); ++i)
+    which += (i + 1 == owners.size() ? " and " : ", ") + owners[i];
+  const std::string m = to_string(method);
+  return "applies to " + which + " only (this is " + (m[0] == 'a' ? "an " : "a ") + m + " job)";
 }
 
 // The service's own limits, narrower than the engines' (output size, Gatys steps and levels).
@@ -47,11 +61,11 @@ Option<T> limited(const Option<T>& o, const RequestLimits& limits) {
 // Sets every settings field (not the job's own fields) through the catalogue of the method.
 template <class T>
 void apply_fields(const OptionCatalog<T>& catalog, const FormFields& fields,
-                  const RequestLimits& limits, T& target) {
+                  const RequestLimits& limits, T& target, JobMethod method) {
   for (const auto& [name, value] : fields) {
     if (kJobFields.count(name)) continue;
     const auto* o = http_option(catalog, name);
-    if (!o) fail(name, "applies to method gatys only (this is a fast job)");
+    if (!o) fail(name, refusal(name, method));
     limited(*o, limits).set(target, value);
   }
 }
@@ -94,12 +108,14 @@ void fit_to_images(JobSpec& r, const cv::Size& content, const std::vector<cv::Si
     fit_gatys_levels(r.gatys, content, styles);
     return;
   }
+  // Fast and arbitrary jobs: the photo's own size unless one is asked for.
+  int& size = r.method == JobMethod::fast ? r.fast.size : r.arbitrary.size;
   int need = min_longest_side(content.width, content.height);
   if (!r.size_given) {
     int longest = std::max(content.width, content.height);
-    r.fast.size = std::min(std::max({longest, need, limits.min_size}), limits.max_size);
+    size = std::min(std::max({longest, need, limits.min_size}), limits.max_size);
   }
-  if (r.fast.size < need) {
+  if (size < need) {
     fail("size", "at least " + std::to_string(need) + " for a " + std::to_string(content.width) +
                      "x" + std::to_string(content.height) + " photo (the short side needs " +
                      std::to_string(kMinImageSide) + " px)");
@@ -112,17 +128,14 @@ FormFields request_fields(const JobSpec& spec) {
   f["style"] = spec.style_id();
   if (!spec.style_mix.empty()) f["style_mix"] = format_style_mix(spec.style_mix);
   if (!spec.content_job.empty()) f["content_job"] = spec.content_job;
+  if (!spec.init_job.empty()) f["init_job"] = spec.init_job;
   auto add = [&f](const auto& catalog, const auto& options) {
     for (const auto& o : catalog) {
       if (o.used_by(option_use::http)) f[o.name] = o.get(options);
     }
   };
-  if (spec.method == JobMethod::fast) {
-    add(fast_option_catalog(), spec.fast);
-    if (!spec.size_given) f.erase("size");
-  } else {
-    add(gatys_option_catalog(), spec.gatys);
-  }
+  visit_method_options(spec, add);
+  if (spec.method != JobMethod::gatys && !spec.size_given) f.erase("size");
   return f;
 }
 
@@ -156,10 +169,17 @@ JobSpec parse_job_request(const FormFields& raw, const RequestLimits& limits) {
     r.content_job = fields["content_job"];
     if (!is_valid_id(r.content_job)) fail("content_job", "not a job id");
   }
+  if (has("init_job")) {
+    r.init_job = fields["init_job"];
+    if (!is_valid_id(r.init_job)) fail("init_job", "not a job id");
+    if (r.method != JobMethod::gatys)
+      fail("init_job", "applies to method gatys only (this is " +
+                           std::string(fast ? "a fast" : "an arbitrary") + " job)");
+  }
   r.size_given = has("size");
 
   if (fast) {
-    apply_fields(fast_option_catalog(), fields, limits, r.fast);
+    apply_fields(fast_option_catalog(), fields, limits, r.fast, r.method);
     r.derive_engine_fields();
     r.fast.validate();
     return r;
@@ -167,9 +187,20 @@ JobSpec parse_job_request(const FormFields& raw, const RequestLimits& limits) {
 
   GatysOptions& g = r.gatys;
   if (g.size > limits.max_size) g.size = limits.max_size;
-  apply_fields(gatys_option_catalog(), fields, limits, g);
+  if (r.method == JobMethod::arbitrary) {
+    apply_fields(arbitrary_option_catalog(), fields, limits, r.arbitrary, r.method);
+  } else {
+    // Starting from another job's result: init image, unless the request says otherwise.
+    if (!r.init_job.empty()) g.init = InitKind::image;
+    apply_fields(gatys_option_catalog(), fields, limits, g, r.method);
+    if (!r.init_job.empty() && g.init != InitKind::image)
+      fail("init", "must be image (or left out) with init_job");
+    if (r.init_job.empty() && g.init == InitKind::image)
+      fail("init", "image starts from another job's result: give init_job");
+  }
   if (!r.style_mix.empty()) {
-    if (r.styles.size() < 2) fail("style_mix", "gatys mixes need two or more styles in 'style'");
+    if (r.styles.size() < 2)
+      fail("style_mix", r.method_name() + " mixes need two or more styles in 'style'");
     for (const auto& id : r.styles) {
       if (!r.style_mix.count(id)) fail("style_mix", "no weight for style '" + id + "'");
     }
@@ -178,7 +209,7 @@ JobSpec parse_job_request(const FormFields& raw, const RequestLimits& limits) {
   // The mix becomes style_blend; the coarsest level cannot be larger than the output (small
   // outputs get fewer levels).
   r.derive_engine_fields();
-  g.validate();
+  visit_method_options(r, [](const auto&, const auto& options) { options.validate(); });
   return r;
 }
 

@@ -66,11 +66,7 @@ std::map<std::string, double> mix_of(const json& j) {
 void validate(JobSpec& spec) {
   if (spec.styles.empty()) bad_spec("no style");
   spec.derive_engine_fields();
-  if (spec.method == JobMethod::fast) {
-    spec.fast.validate();
-  } else {
-    spec.gatys.validate();
-  }
+  visit_method_options(spec, [](const auto&, const auto& options) { options.validate(); });
 }
 
 }  // namespace
@@ -86,21 +82,35 @@ void JobSpec::derive_engine_fields() {
     fast.style_mix = style_mix;
     return;
   }
+  auto& blend = method == JobMethod::gatys ? gatys.style_blend : arbitrary.style_blend;
   if (!style_mix.empty()) {
-    gatys.style_blend.clear();
+    blend.clear();
     for (const auto& id : styles) {
       auto it = style_mix.find(id);
-      gatys.style_blend.push_back(it == style_mix.end() ? 0.0 : it->second);
+      blend.push_back(it == style_mix.end() ? 0.0 : it->second);
     }
   }
   if (gatys.min_scale_size > gatys.size) gatys.min_scale_size = gatys.size;
 }
 
+int JobSpec::output_size() const {
+  switch (method) {
+    case JobMethod::fast:
+      return fast.size;
+    case JobMethod::arbitrary:
+      return arbitrary.size;
+    case JobMethod::gatys:
+      break;
+  }
+  return gatys.size;
+}
+
 json JobSpec::params() const {
-  json p = method == JobMethod::fast
-               ? options_json(fast_option_catalog(), fast, option_use::http)
-               : options_json(gatys_option_catalog(), gatys, option_use::http);
+  json p = visit_method_options(*this, [](const auto& catalog, const auto& options) {
+    return options_json(catalog, options, option_use::http);
+  });
   p["style_mix"] = mix_json(style_mix);
+  if (!init_job.empty()) p["init_job"] = init_job;
   return p;
 }
 
@@ -110,9 +120,11 @@ json JobSpec::to_stored() const {
           {"styles", styles},
           {"style_mix", mix_json(style_mix)},
           {"content_job", content_job},
+          {"init_job", init_job},
           {"size_given", size_given},
-          {"options", method == JobMethod::fast ? stored_options(fast_option_catalog(), fast)
-                                                : stored_options(gatys_option_catalog(), gatys)}};
+          {"options", visit_method_options(*this, [](const auto& catalog, const auto& options) {
+             return stored_options(catalog, options);
+           })}};
 }
 
 JobSpec JobSpec::from_stored(const json& j) {
@@ -137,16 +149,16 @@ JobSpec JobSpec::from_stored(const json& j) {
   if (j.contains("content_job") && j["content_job"].is_string()) {
     spec.content_job = j["content_job"].get<std::string>();
   }
+  if (j.contains("init_job") && j["init_job"].is_string()) {
+    spec.init_job = j["init_job"].get<std::string>();
+  }
   if (j.contains("size_given") && j["size_given"].is_boolean()) {
     spec.size_given = j["size_given"].get<bool>();
   }
   json options = j.value("options", json::object());
   if (!options.is_object()) bad_spec("options is not an object");
-  if (spec.method == JobMethod::fast) {
-    load_options(fast_option_catalog(), options, 0, spec.fast);
-  } else {
-    load_options(gatys_option_catalog(), options, 0, spec.gatys);
-  }
+  visit_method_options(
+      spec, [&](const auto& catalog, auto& target) { load_options(catalog, options, 0, target); });
   validate(spec);
   return spec;
 }
@@ -159,11 +171,9 @@ JobSpec JobSpec::from_legacy_params(const json& params, const std::string& metho
   spec.styles = split_list(style);
   spec.size_given = params.contains("size");
   if (params.contains("style_mix")) spec.style_mix = mix_of(params["style_mix"]);
-  if (spec.method == JobMethod::fast) {
-    load_options(fast_option_catalog(), params, option_use::http, spec.fast);
-  } else {
-    load_options(gatys_option_catalog(), params, option_use::http, spec.gatys);
-  }
+  visit_method_options(spec, [&](const auto& catalog, auto& target) {
+    load_options(catalog, params, option_use::http, target);
+  });
   validate(spec);
   return spec;
 }

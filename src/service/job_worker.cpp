@@ -10,6 +10,7 @@
 #include "common/secure_random.h"
 #include "common/text.h"
 #include "image/image_io.h"
+#include "service/arbitrary_executor.h"
 #include "service/fast_executor.h"
 #include "service/gatys_executor.h"
 #include "service/ids.h"
@@ -56,6 +57,7 @@ JobWorker::JobWorker(WorkerConfig config, JobStore& jobs, JobQueue& queue, Image
   executors_[JobMethod::fast] = std::make_unique<FastExecutor>(styles, *engines.fast);
   executors_[JobMethod::gatys] =
       std::make_unique<GatysExecutor>(styles, engines, config_.preview_every);
+  executors_[JobMethod::arbitrary] = std::make_unique<ArbitraryExecutor>(styles, engines);
 }
 
 JobWorker::~JobWorker() {
@@ -313,6 +315,12 @@ void JobWorker::run_job(JobRecord& job, Live& live) {
     JobSpec spec = job_spec_of(job);
     auto content_bytes = images_.get(content_key(job.id));
     if (!content_bytes) throw InputError("the uploaded photo of this job is missing");
+    cv::Mat init;  // a Gatys job's starting picture (init_job), copied into the job at submit
+    if (spec.method == JobMethod::gatys && spec.gatys.init == InitKind::image) {
+      auto init_bytes = images_.get(init_key(job.id));
+      if (!init_bytes) throw InputError("the picture this job starts from (init_job) is missing");
+      init = decode_image(*init_bytes, {}, "init image");
+    }
     JobRun run{job.id,
                job.owner,
                spec,
@@ -325,7 +333,8 @@ void JobWorker::run_job(JobRecord& job, Live& live) {
                      preview_key(job.id),
                      std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
                  progress.preview(iteration);
-               }};
+               },
+               init};
     cv::Mat output = executor_for(spec.method).run(run);
     if (live.cancel) throw Cancelled();
     auto png = encode_image(output, "png");

@@ -1,5 +1,6 @@
 // /api/jobs, /api/history and the synchronous /api/stylize.
 #include <algorithm>
+#include <cmath>
 
 #include "common/error.h"
 #include "common/text.h"
@@ -45,6 +46,15 @@ std::string check_styles(Context& ctx, const Call& c, const JobSpec& r) {
           }
         }
       }
+    } else if (r.method == JobMethod::arbitrary) {
+      if (!ctx.engines.arbitrary_available()) {
+        throw InputError("method: arbitrary is not available on this server: " +
+                         ctx.engines.arbitrary_unavailable_reason);
+      }
+      if (!style->has_painting()) {
+        throw InputError("style: '" + id + "' has no painting image for the arbitrary method; " +
+                         "use method fast");
+      }
     } else {
       if (!ctx.engines.gatys_available()) {
         throw InputError("method: gatys is not available on this server: " +
@@ -81,11 +91,38 @@ std::string image_format(const http::Request& req) {
 // An upper bound for what a job's output adds to the image store: the result as an
 // uncompressed-size PNG (photos compress less than one would hope), its thumbnail and preview.
 int64_t stored_result_bytes(const JobSpec& r, const cv::Size& content) {
-  int longest = r.method == JobMethod::fast ? r.fast.size : r.gatys.size;
+  int longest = r.output_size();
   double scale = static_cast<double>(longest) / std::max(content.width, content.height);
   int64_t pixels = static_cast<int64_t>(content.width * scale + 1) *
                    static_cast<int64_t>(content.height * scale + 1);
   return pixels * 3 + 256 * 1024;
+}
+
+// init_job's result, the picture a Gatys job starts from: the caller's own finished job, of the
+// photo's shape (it is resized to each level, and another shape would be stretched).
+std::string init_picture(Context& ctx, const Call& c, const std::string& id,
+                         const cv::Size& content) {
+  if (!is_valid_id(id)) throw HttpError(404, "init_job: no such job");
+  auto source = ctx.jobs.get(id);
+  if (!source || (!c.admin && source->owner != c.client))
+    throw HttpError(404, "init_job: no such job");
+  auto bytes = ctx.images.get(result_key(source->id));
+  if (!bytes) {
+    throw HttpError(409, source->status == JobStatus::done
+                             ? "init_job: the result of that job was deleted"
+                             : "init_job: that job has no result yet (it is " +
+                                   std::string(to_string(source->status)) + ")");
+  }
+  const auto header = probe_image(*bytes);
+  const double a = static_cast<double>(header.width) / header.height;
+  const double b = static_cast<double>(content.width) / content.height;
+  if (std::abs(a - b) > 0.02 * b) {
+    throw InputError("init_job: its result is " + std::to_string(header.width) + "x" +
+                     std::to_string(header.height) + ", not the shape of this photo (" +
+                     std::to_string(content.width) + "x" + std::to_string(content.height) +
+                     "); start from a result of the same photo");
+  }
+  return std::move(*bytes);
 }
 
 void handle_submit(Context& ctx, Call& c) {
@@ -122,7 +159,9 @@ void handle_submit(Context& ctx, Call& c) {
     }
   }
   fit_to_images(request, content.size(), style_sizes, request_limits(ctx.config));
-  ctx.quota.reserve(static_cast<int64_t>(png.size()) +
+  const std::string init =
+      request.init_job.empty() ? "" : init_picture(ctx, c, request.init_job, content.size());
+  ctx.quota.reserve(static_cast<int64_t>(png.size() + init.size()) +
                     stored_result_bytes(request, content.size()));
 
   JobRecord job;
@@ -133,9 +172,10 @@ void handle_submit(Context& ctx, Call& c) {
   job.style_title = titles;
   job.params = stored_params(request);
   job.created_ms = now_ms();
-  ctx.images.put(content_key(job.id), png);
   int position = 0;
   try {
+    ctx.images.put(content_key(job.id), png);
+    if (!init.empty()) ctx.images.put(init_key(job.id), init);
     if (!ctx.queue.enqueue(job, ctx.config.max_queue)) throw QueueFull();
     position = ctx.queue.position(job.id);
   } catch (...) {

@@ -34,7 +34,15 @@ json device_json(Context& ctx, bool details) {
               {"cuda_available", d.cuda_available},
               {"cuda_devices", d.cuda_devices},
               {"torch_version", d.torch_version},
-              {"methods", {{"fast", true}, {"gatys", ctx.engines.gatys_available()}}},
+              {"methods",
+               {{"fast", true},
+                {"gatys", ctx.engines.gatys_available()},
+                {"arbitrary", ctx.engines.arbitrary_available()}}},
+              {"arbitrary_unavailable_reason",
+               ctx.engines.arbitrary_available()
+                   ? json(nullptr)
+                   : json(details ? ctx.engines.arbitrary_unavailable_reason
+                                  : std::string("not configured on this server"))},
               {"gatys_unavailable_reason",
                ctx.engines.gatys_available()
                    ? json(nullptr)
@@ -42,7 +50,9 @@ json device_json(Context& ctx, bool details) {
                                   : std::string("not configured on this server"))},
               {"workers",
                {{"fast", ctx.worker ? cfg.fast_workers : 0},
-                {"gatys", ctx.worker ? cfg.gatys_workers : 0}}},
+                {"gatys", ctx.worker ? cfg.gatys_workers : 0},
+                {"arbitrary",
+                 ctx.worker && ctx.engines.arbitrary_available() ? cfg.arbitrary_workers : 0}}},
               {"queue", queued_by_lane(ctx)},
               {"limits",
                {{"max_upload_bytes", cfg.max_upload_bytes},

@@ -8,10 +8,11 @@ using nlohmann::json;
 
 namespace {
 
-json style_json(const StyleInfo& s, const std::string& client) {
+json style_json(const StyleInfo& s, const std::string& client, const Engines& engines) {
   json methods = json::array();
   if (s.fast) methods.push_back("fast");
-  if (s.gatys) methods.push_back("gatys");
+  if (s.gatys && (s.kind != "upload" || engines.gatys_available())) methods.push_back("gatys");
+  if (s.has_painting() && engines.arbitrary_available()) methods.push_back("arbitrary");
   return {{"id", s.id},
           {"title", s.title},
           {"artist", s.artist},
@@ -38,10 +39,7 @@ void register_style_routes(http::Router& http, Context& ctx) {
   http.Get("/api/styles", wrap(ctx, [&ctx](Call& c) {
              json styles = json::array();
              for (const auto& s : ctx.styles.list(c.client)) {
-               json j = style_json(s, c.client);
-               if (s.kind == "upload" && !ctx.engines.gatys_available())
-                 j["methods"] = json::array();
-               styles.push_back(std::move(j));
+               styles.push_back(style_json(s, c.client, ctx.engines));
              }
              send_json(c.res, 200, {{"styles", styles}});
            }));
@@ -67,7 +65,7 @@ void register_style_routes(http::Router& http, Context& ctx) {
               cv::Mat image = decode_upload(bytes, ctx.config, "image", 0);
               auto style = ctx.styles.add_upload(c.client, image, title, artist, description);
               ctx.log->info("style {} uploaded ({}x{})", style.id, image.cols, image.rows);
-              send_json(c.res, 201, style_json(style, c.client));
+              send_json(c.res, 201, style_json(style, c.client, ctx.engines));
             }));
 
   http.Delete(R"(/api/styles/([^/]+))", wrap(ctx, [&ctx](Call& c) {

@@ -123,7 +123,7 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(con
     }
     m.stores = open_sqlite_stores(cfg.data_dir, cfg.init);
   } else if (is_postgres_url(cfg.database)) {
-    int lanes = cfg.workers ? cfg.fast_workers + cfg.gatys_workers : 0;
+    int lanes = cfg.workers ? cfg.fast_workers + cfg.gatys_workers + cfg.arbitrary_workers : 0;
     m.stores = open_postgres_stores(cfg.database, 6 + lanes, cfg.images_dir);
   } else {
     throw InputError("--database: expected a postgresql:// URL (without it, jobs live in " +
@@ -151,6 +151,7 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(con
     WorkerConfig wc;
     wc.id = new_worker_id();
     wc.lanes = {{"fast", cfg.fast_workers}, {"gatys", cfg.gatys_workers}};
+    if (m.engines.arbitrary_available()) wc.lanes["arbitrary"] = cfg.arbitrary_workers;
     wc.max_attempts = cfg.max_attempts;
     wc.lease_ms = static_cast<int64_t>(cfg.lease_seconds * 1000);
     wc.preview_every = cfg.preview_every;

@@ -31,6 +31,7 @@ struct ServerConfig {
   int fast_workers = 1;
   bool idle_priority_workers = true;  // jobs yield the CPU to request threads
   int gatys_workers = 1;
+  int arbitrary_workers = 1;  // the arbitrary lane (when its decoder is installed)
   int http_threads = 16;  // threads running request handlers (connections and streams hold none)
   int max_connections = 4096;
   int max_connections_per_ip = 64;  // ignored with trust_proxy (every connection is the proxy's)

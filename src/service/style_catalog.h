@@ -25,6 +25,8 @@ struct StyleInfo {
   std::string image_path;                // built-in painting (gatys)
   std::vector<std::string> substyles;    // multi-style fast model
   std::vector<uint8_t> model_thumbnail;  // from the model's metadata (may be empty)
+  // A painting image to take statistics from (gatys and arbitrary jobs).
+  bool has_painting() const { return kind == "upload" || !image_path.empty(); }
 };
 
 class StyleCatalog {

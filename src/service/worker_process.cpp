@@ -37,10 +37,11 @@ WorkerProcess::WorkerProcess(WorkerProcessConfig config) : impl_(std::make_uniqu
         "--database: a worker needs the cluster's PostgreSQL database (postgresql://...); with "
         "the embedded SQLite database `pastiche serve` runs the jobs itself");
   }
-  if (cfg.worker.lanes.empty()) throw InputError("--lanes: give at least one of fast, gatys");
+  if (cfg.worker.lanes.empty())
+    throw InputError("--lanes: give at least one of fast, gatys, arbitrary");
   for (const auto& [lane, threads] : cfg.worker.lanes) {
-    if (lane != "fast" && lane != "gatys") {
-      throw InputError("--lanes: '" + lane + "' is not a lane (fast, gatys)");
+    if (lane != "fast" && lane != "gatys" && lane != "arbitrary") {
+      throw InputError("--lanes: '" + lane + "' is not a lane (fast, gatys, arbitrary)");
     }
   }
   configure_threads(cfg.threads);
@@ -49,10 +50,16 @@ WorkerProcess::WorkerProcess(WorkerProcessConfig config) : impl_(std::make_uniqu
   m.stores = open_postgres_stores(cfg.database, 2 + threads, cfg.images_dir);
   m.log->info("job store: {}", m.stores.description);
   bool gatys = cfg.worker.lanes.count("gatys") > 0;
-  m.engines = load_engines(cfg.device, gatys ? cfg.vgg_path : "none", gatys, *m.log);
-  if (gatys && !m.engines.vgg) {
-    throw InputError("--lanes gatys: " + m.engines.gatys_unavailable_reason +
+  bool arbitrary = cfg.worker.lanes.count("arbitrary") > 0;
+  bool vgg = gatys || arbitrary;  // the arbitrary method's encoder is the VGG too
+  m.engines = load_engines(cfg.device, vgg ? cfg.vgg_path : "none", vgg, *m.log);
+  if (vgg && !m.engines.vgg) {
+    throw InputError(std::string("--lanes ") + (gatys ? "gatys" : "arbitrary") + ": " +
+                     m.engines.gatys_unavailable_reason +
                      " (give --vgg FILE, or run this worker with --lanes fast)");
+  }
+  if (arbitrary && !m.engines.arbitrary) {
+    throw InputError("--lanes arbitrary: " + m.engines.arbitrary_unavailable_reason);
   }
   auto models = cfg.model_dirs.empty() ? default_model_dirs() : cfg.model_dirs;
   std::string styles_dir = cfg.styles_dir.empty() ? default_styles_dir() : cfg.styles_dir;

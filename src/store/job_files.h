@@ -11,6 +11,10 @@ inline std::string job_prefix(const std::string& id) {
 inline std::string content_key(const std::string& id) {
   return job_prefix(id) + "content.png";
 }
+// The picture a Gatys job starts from (init_job: a copy of that job's result, owned by this job).
+inline std::string init_key(const std::string& id) {
+  return job_prefix(id) + "init.png";
+}
 inline std::string result_key(const std::string& id) {
   return job_prefix(id) + "result.png";
 }

@@ -135,8 +135,52 @@ TEST_F(StylizeCli, ARefusedValueNamesTheFlagWithTheCataloguesRule) {
 
 TEST_F(StylizeCli, ASettingOfTheOtherMethodIsRefusedNotIgnored) {
   const auto r = run_cli(base_args(dir_.file("t.png")) + " --tile 256");
-  expect_one_line_error(r, "--tile: applies to --model (fast) only");
+  expect_one_line_error(r, "--tile: applies to --model (fast) or --method arbitrary only");
   EXPECT_FALSE(std::filesystem::exists(dir_.file("t.png")));
+}
+
+TEST_F(StylizeCli, AnyPaintingInOnePassWithATrainedDecoder) {
+  // A caffe-convention VGG with block 3 (relu3_1) and a decoder trained on it for a few steps.
+  const auto vgg = write_synthetic_vgg(dir_.file("vgg3.safetensors"), WeightConvention::caffe, 3);
+  std::filesystem::create_directories(dir_.file("photos"));
+  save_image(synthetic_content_image(48, 40), dir_.file("photos/a.png"));
+  const auto decoder = dir_.file("decoder.safetensors");
+  const auto train = run_cli("train-arbitrary --dataset " + shell_quote(dir_.file("photos")) +
+                             " -o " + shell_quote(decoder) + " --vgg " + shell_quote(vgg) +
+                             " --iterations 3 --size 32 --batch 1 --width 8 --threads 1 -q --json");
+  ASSERT_EQ(train.exit_code, 0) << train.err;
+  EXPECT_EQ(nlohmann::json::parse(train.out)["iterations"], 3);
+  const auto output = dir_.file("instant.png");
+  const std::string args = "stylize " + shell_quote(dir_.file("photo.png")) + " --style " +
+                           shell_quote(dir_.file("painting.png")) + " --method arbitrary" +
+                           " --arbitrary-model " + shell_quote(decoder) + " --vgg " +
+                           shell_quote(vgg) + " -o " + shell_quote(output) + " --threads 1 -q";
+  const auto r = run_cli(args + " --strength 0.5 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["method"], "arbitrary");
+  EXPECT_EQ(j["width"], 48);  // the photo's own size
+  EXPECT_EQ(load_image(output).rows, 36);
+  // A Gatys-only setting is refused, and a decoder never meets another encoder.
+  expect_one_line_error(run_cli(args + " --steps 5"), "--steps: applies to the other methods");
+  expect_one_line_error(
+      run_cli("stylize " + shell_quote(dir_.file("photo.png")) + " --style " +
+              shell_quote(dir_.file("painting.png")) + " --method arbitrary --arbitrary-model " +
+              shell_quote(decoder) + " --vgg " + shell_quote(dir_.file("vgg.safetensors")) +
+              " -o " + shell_quote(dir_.file("x.png")) + " -q"),
+      "is not in");
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("x.png")));
+
+  // Refined by the optimisation, starting from the instant result.
+  const auto refined = dir_.file("refined.png");
+  const auto refine = run_cli(base_args(refined) + " --init-image " + shell_quote(output));
+  ASSERT_EQ(refine.exit_code, 0) << refine.err;
+  EXPECT_EQ(load_image(refined).cols, 32);
+  expect_one_line_error(run_cli(args + " --init-image " + shell_quote(output)),
+                        "--init-image: the optimisation (Gatys) starts from a picture");
+  expect_one_line_error(
+      run_cli(base_args(refined) + " --init noise --init-image " + shell_quote(output)),
+      "init: a picture to start from was given, but init is noise");
 }
 
 TEST(TrainCli, HelpListsTheTrainingDefaultsFromTheCatalogue) {

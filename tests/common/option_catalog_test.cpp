@@ -53,8 +53,9 @@ TEST(OptionText, NumbersFormatToTheShortestTextThatReadsBackExactly) {
 TEST(EnumNames, CanonicalNamesAliasesAndTheMessage) {
   EXPECT_STREQ(to_string(Optimizer::lbfgs), "lbfgs");
   EXPECT_EQ(parse_optimizer("l-bfgs"), Optimizer::lbfgs);
-  EXPECT_EQ(enum_choices(kInitNames), (std::vector<std::string>{"content", "noise", "style"}));
-  EXPECT_EQ(error_of([] { parse_init("zeros"); }), "init: must be content, noise or style");
+  EXPECT_EQ(enum_choices(kInitNames),
+            (std::vector<std::string>{"content", "noise", "style", "image"}));
+  EXPECT_EQ(error_of([] { parse_init("zeros"); }), "init: must be content, noise, style or image");
   EXPECT_EQ(parse_memory_layout("channels_last"), MemoryLayout::channels_last);
   EXPECT_STREQ(to_string(MemoryLayout::channels_last), "channels-last");
 }

@@ -183,6 +183,79 @@ test('a running job can be cancelled', { skip: !GATYS && 'no VGG weights for the
   }
 });
 
+test('a fast style’s brush size and strength sliders reach the API and the job’s summary', async () => {
+  const { context, page } = await visitor();
+  try {
+    const fast = (await stylesOf(page)).find((s) => (s.methods || []).includes('fast'));
+    await choosePhoto(page, await makePhoto(page));
+    await pickStyle(page, fast.id);
+    await pickMethod(page, 'fast');
+    await openParams(page);
+    // Range inputs are driven like a user's keyboard: focus, then arrow keys.
+    const brush = page.locator('#p-brush');
+    await brush.focus();
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');  // 1 -> 2 (step 0.25)
+    assert.equal(+(await brush.inputValue()), 2);
+    assert.match(await page.locator('output[for="p-brush"]').textContent(), /2× larger/);
+    const strength = page.locator('#p-fast-strength');
+    await strength.focus();
+    for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowLeft');  // 100 -> 40 (step 5)
+    assert.match(await page.locator('output[for="p-fast-strength"]').textContent(), /40%/);
+    // The multipart body carries a file, which the browser does not expose: the job the server
+    // stored says what it received.
+    await page.click('button.generate');
+    await waitForDone(page);
+    const item = page.locator('#history li.item').first();
+    await item.waitFor();
+    const job = await (await page.request.get(`/api/jobs/${await item.getAttribute('data-job-id')}`)).json();
+    assert.equal(job.params.stroke_scale, 2);
+    assert.equal(job.params.strength, 0.4);
+    assert.match(await item.textContent(), /brush 2× · strength 40%/);
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('an uploaded painting gets an instant result, then one click refines it with best quality', { skip: !GATYS && 'no VGG weights for the server' }, async () => {
+  const { context, page } = await visitor();
+  try {
+    await choosePhoto(page, await makePhoto(page));
+    const id = await uploadStyle(page, 'Never trained on');
+    const own = (await stylesOf(page)).find((s) => s.id === id);
+    assert.ok((own.methods || []).includes('arbitrary'), 'an upload offers the instant method');
+    // A painting of one's own selects the instant method by itself.
+    assert.ok(await page.isChecked('input[name="method"][value="arbitrary"]'), 'instant chosen for an upload');
+    await openParams(page);
+    const strength = page.locator('#p-fast-strength');
+    await strength.focus();
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowLeft');  // 100 -> 80
+    await page.click('button.generate');
+    await waitForDone(page);
+    const item = page.locator('#history li.item').first();
+    await item.waitFor();
+    const jobId = await item.getAttribute('data-job-id');
+    const job = await (await page.request.get(`/api/jobs/${jobId}`)).json();
+    assert.equal(job.method, 'arbitrary');
+    assert.equal(job.style, id);
+    assert.equal(job.params.strength, 0.8);
+    const res = await page.request.get(`/api/jobs/${jobId}/result`);
+    assert.equal(res.status(), 200);
+    // Refine: the same photo and painting, now by optimisation starting from the instant result.
+    const posted = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/jobs');
+    await page.click('[data-testid="refine"]');
+    const refined = await (await posted).json();
+    const again = await (await page.request.get(`/api/jobs/${refined.id}`)).json();
+    assert.equal(again.method, 'gatys');
+    assert.equal(again.style, id);
+    assert.equal(again.params.init, 'image');
+    assert.equal(again.params.init_job, jobId);  // (the run itself: the C++ API test)
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('history shows a result, opens it, and deletes it; another visitor cannot see it', async () => {
   const { context, page } = await visitor();
   const other = await visitor();

@@ -9,10 +9,10 @@
 
 #include "common/error.h"
 #include "common/fixtures.h"
+#include "common/safetensors.h"
 #include "fast/tiled.h"
 #include "fast_test_util.h"
 #include "image/image_io.h"
-#include "common/safetensors.h"
 
 namespace pastiche {
 namespace {
@@ -92,8 +92,10 @@ TEST(Tiling, TiledEqualsUntiledWithinTolerance) {
   cv::Mat noise(content.size(), CV_8UC3);
   cv::randu(noise, 0, 40);
   content += noise;  // some texture, so the network's output varies across the image
-  const auto untiled = stylizer.stylize(content, {});
-  FastOptions tiled_options;
+  FastOptions untiled_options;
+  untiled_options.stroke_scale = 512.0 / 300;  // painted at its own size, in one pass per size
+  const auto untiled = stylizer.stylize(content, untiled_options);
+  FastOptions tiled_options = untiled_options;
   tiled_options.tile = 128;
   int tiles = 0;
   const auto tiled =

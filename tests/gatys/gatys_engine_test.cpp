@@ -71,6 +71,31 @@ TEST_F(GatysEngineTest, LossesFallAndProgressIsReportedEveryEvaluation) {
   EXPECT_EQ(result.image.rows, 27);
 }
 
+TEST_F(GatysEngineTest, InitImageIsWhereTheOptimisationStarts) {
+  auto o = small_options();
+  o.optimizer = Optimizer::adam;  // small steps: the result stays near its start
+  o.steps = 3;
+  o.init = InitKind::image;
+  // A picture of another size (same shape) and nothing like the photo: resized to the level.
+  cv::Mat start(16, 24, CV_8UC3, cv::Scalar(30, 160, 220));
+  std::vector<GatysProgress> progress;
+  GatysCallbacks callbacks;
+  callbacks.on_progress = [&](const GatysProgress& p) { progress.push_back(p); };
+  const auto result = engine().run(content_, {style_}, o, callbacks, start).image;
+  ASSERT_FALSE(progress.empty());
+  EXPECT_GT(progress.front().content_loss, 0.0);  // from the photo it would start at 0
+  cv::Mat start_resized, content_resized;
+  cv::resize(start, start_resized, result.size(), 0, 0, cv::INTER_AREA);
+  cv::resize(content_, content_resized, result.size(), 0, 0, cv::INTER_AREA);
+  EXPECT_LT(cv::norm(result, start_resized, cv::NORM_L1),
+            0.25 * cv::norm(result, content_resized, cv::NORM_L1));
+
+  // The picture and the setting go together.
+  EXPECT_THROW(engine().run(content_, {style_}, o), InputError);
+  o.init = InitKind::content;
+  EXPECT_THROW(engine().run(content_, {style_}, o, {}, start), InputError);
+}
+
 TEST_F(GatysEngineTest, AdamAlsoLowersTheLoss) {
   auto o = small_options();
   o.optimizer = Optimizer::adam;

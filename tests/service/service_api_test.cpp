@@ -299,6 +299,10 @@ TEST_P(ServiceTest, ValidationErrorsNameTheField) {
       {{{"style", "stripes"}, {"method", "fast"}}, "style:"},  // no fast model
       {{{"style", "tiny"}, {"method", "gatys"}}, "style:"},    // no painting
       {{{"style", "tiny"}, {"blend", "1.5"}}, "blend:"},
+      {{{"style", "tiny"}, {"stroke_scale", "9"}}, "stroke_scale:"},
+      {{{"style", "tiny"}, {"stroke_scale", "big"}}, "stroke_scale:"},
+      {{{"style", "tiny"}, {"strength", "-0.1"}}, "strength:"},
+      {{{"style", "tiny"}, {"strength", "nan"}}, "strength:"},
       {{{"style", "tiny"}, {"original_colors", "perhaps"}}, "original_colors:"},
       {{{"style", "tiny"}, {"style_mix", "a=1"}}, "style_mix:"},  // single-style model
       {{{"style", "duo"}, {"style_mix", "zzz=1"}}, "style_mix:"},

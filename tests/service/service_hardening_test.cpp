@@ -279,6 +279,11 @@ TEST_F(Hardening, JobsAreCheckedAtSubmitSoAcceptedOnesRun) {
   auto weight = submit({{"style", "tiny"}, {"style_weight", "-5"}}, test_photo());
   EXPECT_EQ(weight->status, 400);
   EXPECT_EQ(error_of(weight), "style_weight: applies to method gatys only (this is a fast job)");
+  auto strength =
+      submit({{"style", "stripes"}, {"method", "gatys"}, {"strength", "0.5"}}, test_photo());
+  EXPECT_EQ(strength->status, 400);
+  EXPECT_EQ(error_of(strength),
+            "strength: applies to methods fast and arbitrary only (this is a gatys job)");
   EXPECT_EQ(parse_json(a.get("/api/history"))["total"], 2);
 }
 

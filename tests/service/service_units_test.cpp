@@ -205,6 +205,12 @@ TEST(JobRequest, EveryInvalidFieldIsNamed) {
       {{{"style", "a"}, {"style_mix", "x=0,y=0"}}, "style_mix:"},
       {{{"style", "a,b"}, {"method", "gatys"}, {"style_mix", "a=1"}}, "style_mix:"},
       {{{"style", "a"}, {"content_job", "nope"}}, "content_job:"},
+      {{{"style", "a"}, {"method", "gatys"}, {"init_job", "nope"}}, "init_job: not a job id"},
+      {{{"style", "a"}, {"init_job", std::string(32, 'a')}},
+       "init_job: applies to method gatys only (this is a fast job)"},
+      {{{"style", "a"}, {"method", "gatys"}, {"init", "image"}}, "init: image starts from"},
+      {{{"style", "a"}, {"method", "gatys"}, {"init", "noise"}, {"init_job", std::string(32, 'a')}},
+       "init: must be image"},
       {{{"style", "a"}, {"stpes", "3"}}, "stpes: unknown field"},
   };
   for (const auto& c : cases) {

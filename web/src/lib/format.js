@@ -60,14 +60,31 @@ export function parseStyleMix(s) {
 export function paramsSummary(job) {
   const p = job.params || {};
   const bits = [];
-  bits.push(job.method === 'gatys' ? 'Best quality' : 'Fast');
+  bits.push({ gatys: 'Best quality', arbitrary: 'Instant' }[job.method] || 'Fast');
   const w = job.width, h = job.height;
   if (w && h) bits.push(`${w}×${h}`);
   else if (p.size) bits.push(`${p.size} px`);
   if (job.method === 'gatys' && p.steps) bits.push(`${p.steps} steps`);
   if (p.original_colors === true || p.original_colors === 'true') bits.push('original colours');
   if (p.blend !== undefined && p.blend !== null && +p.blend < 1) bits.push(`blend ${Math.round(+p.blend * 100)}%`);
+  if (job.method !== 'gatys' && p.stroke_scale !== undefined && +p.stroke_scale !== 1) bits.push(`brush ${+p.stroke_scale}×`);
+  if (job.method !== 'gatys' && p.strength !== undefined && +p.strength < 1) bits.push(`strength ${Math.round(+p.strength * 100)}%`);
   return bits.join(' · ');
+}
+
+// Brush size (stroke_scale) as the slider shows it: "1× (the style's own)", "2× larger strokes".
+export function brushLabel(scale) {
+  const s = +scale;
+  if (s === 1) return '1× (the style’s own)';
+  return `${s}× ${s > 1 ? 'larger' : 'finer'} strokes`;
+}
+
+// Fast styles' strength slider (0..100 %) as the label beside it.
+export function fastStrengthLabel(pos) {
+  const p = Math.round(+pos);
+  if (p >= 100) return 'Full (100%)';
+  if (p <= 0) return 'None: the photo';
+  return `${p}%`;
 }
 
 // Style strength slider position (0..100) <-> style_weight on a log scale around the default.

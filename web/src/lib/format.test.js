@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import {
-  formatDuration, relativeTime, formatBytes, styleMixString, parseStyleMix, paramsSummary,
+  formatDuration, relativeTime, formatBytes, styleMixString, parseStyleMix, paramsSummary, brushLabel, fastStrengthLabel,
   strengthToWeight, weightToStrength,
 } from './format.js';
 import { describeError } from './api.js';
@@ -37,6 +37,22 @@ describe('format', () => {
       .toBe('Best quality · 512×384 · 200 steps · blend 80%');
     expect(paramsSummary({ method: 'fast', params: { size: 640, original_colors: true } }))
       .toBe('Fast · 640 px · original colours');
+    expect(paramsSummary({ method: 'fast', params: { size: 640, stroke_scale: 2 } }))
+      .toBe('Fast · 640 px · brush 2×');
+    expect(paramsSummary({ method: 'fast', params: { size: 640, stroke_scale: 1 } }))
+      .toBe('Fast · 640 px');
+    expect(paramsSummary({ method: 'fast', params: { size: 640, strength: 0.4 } }))
+      .toBe('Fast · 640 px · strength 40%');
+  });
+  it('brush size label', () => {
+    expect(brushLabel(1)).toBe('1× (the style’s own)');
+    expect(brushLabel(2)).toBe('2× larger strokes');
+    expect(brushLabel(0.5)).toBe('0.5× finer strokes');
+  });
+  it('fast strength label', () => {
+    expect(fastStrengthLabel(100)).toBe('Full (100%)');
+    expect(fastStrengthLabel(35)).toBe('35%');
+    expect(fastStrengthLabel(0)).toBe('None: the photo');
   });
   it('strength scale', () => {
     expect(strengthToWeight(50)).toBe(20);
@@ -50,4 +66,9 @@ describe('format', () => {
     expect(describeError(400, 'size: must be between 64 and 2048')).toBe('Size: must be between 64 and 2048');
     expect(describeError(415, 'cannot decode image')).toMatch(/isn’t an image.*cannot decode/);
   });
+});
+
+it('an instant (arbitrary) job is summarised as such, with its strength', () => {
+  expect(paramsSummary({ method: 'arbitrary', width: 512, height: 384, params: { strength: 0.6 } }))
+    .toBe('Instant · 512×384 · strength 60%');
 });
