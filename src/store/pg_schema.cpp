@@ -66,6 +66,14 @@ CREATE TABLE image_location (
   id INTEGER PRIMARY KEY CHECK (id = 1), kind TEXT NOT NULL, mark TEXT NOT NULL);
 )sql";
 
+// Disk quota reservations (store/pg_quota_reservations.h): bytes promised to a submit or upload
+// before its images are stored, then (for_job) to the job's output while it is queued or running.
+constexpr const char* kV6QuotaReservations = R"sql(
+CREATE TABLE quota_reservations (
+  id TEXT PRIMARY KEY, bytes BIGINT NOT NULL, for_job BOOLEAN NOT NULL DEFAULT false,
+  created_ms BIGINT NOT NULL);
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -79,6 +87,7 @@ constexpr Migration kMigrations[] = {
     {3, "images", kV3Images},
     {4, "images stored without compression", kV4ImagesUncompressed},
     {5, "images in the database or a shared directory", kV5ImageLocation},
+    {6, "disk quota reservations", kV6QuotaReservations},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kPgSchemaVersion);
 
