@@ -31,6 +31,15 @@ class NotFoundError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The database cannot be used now: its server refuses or lost the connection (stopped,
+// restarting, out of connections) or, for SQLite, the file stays locked or cannot be read or
+// written. Nothing is wrong with the request: the server answers 503 with Retry-After, workers
+// pause and try again.
+class DatabaseUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // A long-running operation was cancelled through its cancel flag.
 class Cancelled : public std::runtime_error {
  public:

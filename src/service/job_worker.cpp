@@ -16,6 +16,7 @@
 #include "service/ids.h"
 #include "service/progress_reporter.h"
 #include "store/job_files.h"
+#include "store/queue_signals.h"
 
 namespace pastiche::service {
 
@@ -29,6 +30,21 @@ std::string host_name() {
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) != 0 || !name[0]) return "localhost";
   return name;
+}
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+// A job whose holder is gone, as expire_lease settled it.
+void log_expired(spdlog::logger& log, const JobRecord& job, int max_attempts, const char* cause) {
+  if (job.status == JobStatus::queued) {
+    log.info("job {}: {}: queued again (attempt {} of {})", job.id, cause, job.attempts + 1,
+             max_attempts);
+  } else {
+    log.warn("job {}: {}: {}{}{}", job.id, cause, to_string(job.status),
+             job.error.empty() ? "" : ": ", job.error);
+  }
 }
 
 }  // namespace
@@ -64,30 +80,21 @@ JobWorker::~JobWorker() {
   stop();
 }
 
-size_t JobWorker::recover_interrupted(JobStore& jobs, ImageStore& images, int max_attempts,
-                                      spdlog::logger& log) {
+size_t JobWorker::recover_interrupted(JobStore& jobs, JobQueue& queue, ImageStore& images,
+                                      int max_attempts, spdlog::logger& log) {
   const int64_t now = now_ms();
   auto interrupted = jobs.list_by_status(JobStatus::running);
   for (auto& job : interrupted) {
-    if (job.cancel_requested) {
-      job.status = JobStatus::cancelled;
-      job.finished_ms = now;
-      log.info("job {} was running when the server stopped, and cancelled: cancelled", job.id);
-    } else if (job.attempts >= max_attempts) {
-      job.status = JobStatus::failed;
-      job.error = "interrupted " + std::to_string(job.attempts) +
-                  " times (the server stopped while it ran); giving up";
-      job.finished_ms = now;
-      log.warn("job {} failed: {}", job.id, job.error);
-    } else {
-      job.status = JobStatus::queued;
-      log.info("job {} was running when the server stopped: queued again (attempt {} of {})",
-               job.id, job.attempts + 1, max_attempts);
-    }
+    const std::string holder = job.worker_id;
+    // The reaper's policy: the previous life of this process is a worker whose lease is over.
+    expire_lease(job, max_attempts, now);
+    log_expired(log, job, max_attempts, "was running when the server stopped");
     if (job.delete_requested && is_finished(job.status)) {
       images.remove_prefix(job_prefix(job.id));
       jobs.remove(job.id);
-    } else {
+    } else if (holder.empty() || !queue.finish(job, holder)) {
+      // Released as its holder would have (worker and lease cleared); a row without a holder
+      // has neither to clear.
       jobs.update(job);
     }
   }
@@ -129,6 +136,7 @@ void JobWorker::stop() {
     }
     stopping_ = true;
   }
+  changed_.notify_all();  // ends the pauses for the database
   queue_.wake_waiters();
   {
     std::unique_lock lock(mutex_);
@@ -176,6 +184,7 @@ void JobWorker::lane_loop(const std::string& lane) {
   if (config_.idle_priority && !set_thread_idle_priority())
     log_->warn("could not lower the job worker's CPU priority; requests may slow under load");
   bool ran = false;
+  int64_t database_pause_ms = 100;
   while (true) {
     {
       std::lock_guard lock(mutex_);
@@ -190,6 +199,13 @@ void JobWorker::lane_loop(const std::string& lane) {
         if (stopping_) return;
       }
       job = queue_.claim(lane, config_.id, config_.lease_ms);
+      note_database_up();
+      database_pause_ms = 100;
+    } catch (const DatabaseUnavailable& e) {
+      // Claims pause while the database is down (logged once), and resume when it answers.
+      note_database_down("claim", e);
+      pause_for_database(database_pause_ms);
+      continue;
     } catch (const std::exception& e) {
       log_->error("worker {}: cannot claim a {} job: {}", config_.id, lane, e.what());
       std::unique_lock lock(mutex_);
@@ -207,14 +223,18 @@ void JobWorker::lane_loop(const std::string& lane) {
     std::string id = job->id;
     try {
       execute(std::move(*job));
+    } catch (const DatabaseUnavailable& e) {
+      // Stopping while the database is down: the job stays held until its lease expires, and
+      // then the reaper queues it again.
+      log_->warn("job {}: left to its lease: {}", id, e.what());
     } catch (const std::exception& e) {
       // The store failed outside the job's own error handling: the job must still end with a
       // reason, and the worker must live on.
       log_->error("job {}: {}", id, e.what());
-      if (auto row = jobs_.get(id)) abandon(*row, std::string("internal error: ") + e.what());
+      abandon(id, std::string("internal error: ") + e.what());
     } catch (...) {
       log_->error("job {}: unknown exception", id);
-      if (auto row = jobs_.get(id)) abandon(*row, "internal error");
+      abandon(id, "internal error");
     }
     {
       std::lock_guard lock(mutex_);
@@ -251,6 +271,10 @@ void JobWorker::heartbeat() {
   std::vector<std::string> cancelled;
   try {
     cancelled = queue_.heartbeat(config_.id, config_.lease_ms);
+    note_database_up();
+  } catch (const DatabaseUnavailable& e) {
+    note_database_down("heartbeat", e);
+    return;
   } catch (const std::exception& e) {
     log_->warn("worker {}: heartbeat failed: {}", config_.id, e.what());
     return;
@@ -265,21 +289,20 @@ void JobWorker::heartbeat() {
 }
 
 void JobWorker::reap() {
+  if (database_down_ || steady_ms() < reap_after_ms_) return;
   std::vector<JobRecord> reaped;
   try {
     reaped = queue_.reap(config_.max_attempts);
+  } catch (const DatabaseUnavailable& e) {
+    note_database_down("reap", e);
+    return;
   } catch (const std::exception& e) {
     log_->warn("worker {}: cannot reap expired leases: {}", config_.id, e.what());
     return;
   }
   for (const auto& job : reaped) {
-    if (job.status == JobStatus::queued) {
-      log_->info("job {}: its worker's lease expired: queued again (attempt {} of {})", job.id,
-                 job.attempts + 1, config_.max_attempts);
-      continue;
-    }
-    log_->warn("job {}: its worker's lease expired: {}{}{}", job.id, to_string(job.status),
-               job.error.empty() ? "" : ": ", job.error);
+    log_expired(*log_, job, config_.max_attempts, "its worker's lease expired");
+    if (job.status == JobStatus::queued) continue;
     if (metrics_) metrics_->job_finished(job.method, to_string(job.status), 0);
     if (job.delete_requested) purge(job.id);
   }
@@ -329,23 +352,37 @@ void JobWorker::run_job(JobRecord& job, Live& live) {
                [&](const JobProgress& p) { progress.report(p); },
                [&](const cv::Mat& preview, int iteration) {
                  auto jpeg = encode_image(preview, "jpeg", 85);
-                 images_.put(
-                     preview_key(job.id),
-                     std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
+                 try {
+                   images_.put(
+                       preview_key(job.id),
+                       std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
+                 } catch (const DatabaseUnavailable& e) {
+                   // A preview is advisory: the run goes on, a later one tries again.
+                   note_database_down("preview", e);
+                   return;
+                 }
                  progress.preview(iteration);
                },
                init};
     cv::Mat output = executor_for(spec.method).run(run);
     if (live.cancel) throw Cancelled();
     auto png = encode_image(output, "png");
-    images_.put(result_key(job.id),
-                std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
-    images_.put(thumb_key(job.id), make_thumbnail(output));
+    auto thumb = make_thumbnail(output);
+    // The work is done: its result waits for the database rather than being thrown away.
+    with_database("result", [&] {
+      images_.put(result_key(job.id),
+                  std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+      images_.put(thumb_key(job.id), thumb);
+    });
     job.width = output.cols;
     job.height = output.rows;
     job.status = JobStatus::done;
   } catch (const Cancelled&) {
     job.status = JobStatus::cancelled;
+  } catch (const DatabaseUnavailable& e) {
+    // Not the job's fault: it goes back to the queue (complete), its attempt not counted.
+    live.database_lost = true;
+    note_database_down("run", e);
   } catch (const InputError& e) {
     job.status = JobStatus::failed;
     job.error = e.what();
@@ -366,21 +403,28 @@ void JobWorker::run_job(JobRecord& job, Live& live) {
 }
 
 void JobWorker::complete(JobRecord& job, Live& live) {
-  // Stopped by this worker's shutdown, not by its owner: back to the queue, to run again.
-  if (job.status == JobStatus::cancelled && live.draining && !live.user_cancelled) {
-    auto now = queue_.release(job.id, config_.id);
+  // Stopped by this worker's shutdown, not by its owner, or cut off from the database while it
+  // ran: back to the queue, to run again.
+  if (live.database_lost ||
+      (job.status == JobStatus::cancelled && live.draining && !live.user_cancelled)) {
+    std::optional<JobRecord> now;
+    with_database("release", [&] { now = queue_.release(job.id, config_.id); });
+    const char* cause =
+        live.database_lost ? "lost the database while it ran" : "interrupted by shutdown";
     if (!now) {
       log_->warn("job {}: lost its lease before it could be handed back", job.id);
     } else if (now->status == JobStatus::queued) {
-      log_->info("job {} interrupted by shutdown: queued again", job.id);
+      log_->info("job {} {}: queued again", job.id, cause);
     } else {
-      log_->info("job {} {} as the worker stopped", job.id, to_string(now->status));
+      log_->info("job {} {}: {}", job.id, cause, to_string(now->status));
       if (now->delete_requested) purge(job.id);
     }
     return;
   }
   job.finished_ms = now_ms();
-  if (!queue_.finish(job, config_.id)) {
+  bool finished = false;
+  with_database("finish", [&] { finished = queue_.finish(job, config_.id); });
+  if (!finished) {
     log_->warn(
         "job {}: lost its lease (reaped or removed while it ran); its outcome ({}) is "
         "dropped",
@@ -394,21 +438,28 @@ void JobWorker::complete(JobRecord& job, Live& live) {
     log_->info("job {} {}{}{}", job.id, to_string(job.status), job.error.empty() ? "" : ": ",
                job.error);
   }
-  // Deleting a running job flags it; whoever finishes it removes it.
-  auto row = jobs_.get(job.id);
-  if (row && row->delete_requested) purge(job.id);
-  if (quota_) quota_->enforce();
+  try {
+    // Deleting a running job flags it; whoever finishes it removes it.
+    auto row = jobs_.get(job.id);
+    if (row && row->delete_requested) purge(job.id);
+    if (quota_) quota_->enforce();
+  } catch (const std::exception& e) {
+    log_->warn("job {}: after it finished: {}", job.id, e.what());
+  }
 }
 
-void JobWorker::abandon(JobRecord job, const std::string& reason) {
+void JobWorker::abandon(const std::string& id, const std::string& reason) {
   try {
+    auto row = jobs_.get(id);
+    if (!row) return;
+    JobRecord& job = *row;
     if (is_finished(job.status) || job.worker_id != config_.id) return;
     job.status = JobStatus::failed;
     job.error = reason;
     job.finished_ms = now_ms();
     if (queue_.finish(job, config_.id) && metrics_) metrics_->job_finished(job.method, "failed", 0);
   } catch (const std::exception& e) {
-    log_->error("job {}: cannot record the failure: {}", job.id, e.what());
+    log_->error("job {}: cannot record the failure: {}", id, e.what());
   }
 }
 
@@ -420,6 +471,44 @@ void JobWorker::purge(const std::string& id) {
     log_->info("job {} deleted", id);
   } catch (const std::exception& e) {
     log_->error("job {}: cannot delete: {}", id, e.what());
+  }
+}
+
+void JobWorker::note_database_down(const char* what, const std::exception& e) {
+  if (!database_down_.exchange(true)) {
+    log_->warn("worker {}: the database is unavailable ({}: {}); claims paused until it is back",
+               config_.id, what, e.what());
+  }
+}
+
+void JobWorker::note_database_up() {
+  if (database_down_.exchange(false)) {
+    reap_after_ms_ = steady_ms() + config_.lease_ms;
+    log_->info("worker {}: the database is back; claiming again", config_.id);
+  }
+}
+
+void JobWorker::pause_for_database(int64_t& pause_ms) {
+  std::unique_lock lock(mutex_);
+  changed_.wait_for(lock, milliseconds(pause_ms), [&] { return stopping_; });
+  pause_ms = std::min<int64_t>(pause_ms * 2, 2000);
+}
+
+void JobWorker::with_database(const char* what, const std::function<void()>& fn) {
+  int64_t pause_ms = 100;
+  while (true) {
+    try {
+      fn();
+      note_database_up();
+      return;
+    } catch (const DatabaseUnavailable& e) {
+      note_database_down(what, e);
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_) throw;
+      }
+      pause_for_database(pause_ms);
+    }
   }
 }
 

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -70,17 +71,19 @@ class JobWorker {
   size_t running();  // jobs this worker runs now
 
   // For a process that owns its database alone (`serve` on SQLite, under the data-dir lock):
-  // jobs left running by a previous life of the process are queued again, or failed once they
-  // have been started max_attempts times, or cancelled when that was requested. Returns how many
-  // were found.
-  static size_t recover_interrupted(JobStore& jobs, ImageStore& images, int max_attempts,
-                                    spdlog::logger& log);
+  // jobs left running by a previous life of the process are treated as the reaper treats an
+  // expired lease (expire_lease, store/queue_signals.h: queued again, failed after max_attempts
+  // starts, cancelled when that was requested) and released through the queue, their worker
+  // and lease cleared; deleted ones are removed. Returns how many were found.
+  static size_t recover_interrupted(JobStore& jobs, JobQueue& queue, ImageStore& images,
+                                    int max_attempts, spdlog::logger& log);
 
  private:
   struct Live {
     std::atomic<bool> cancel{false};
     std::atomic<bool> user_cancelled{false};  // requested through the queue (not a shutdown)
     std::atomic<bool> draining{false};        // this worker is stopping
+    std::atomic<bool> database_lost{false};   // the run needed the database while it was down
   };
 
   void lane_loop(const std::string& lane);
@@ -90,9 +93,18 @@ class JobWorker {
   void execute(JobRecord job);
   void run_job(JobRecord& job, Live& live);
   void complete(JobRecord& job, Live& live);
-  // Fails a job whose run broke outside its own error handling; never throws.
-  void abandon(JobRecord job, const std::string& reason);
+  // Fails a job whose run broke outside its own error handling (while this worker still holds
+  // it); never throws.
+  void abandon(const std::string& id, const std::string& reason);
   void purge(const std::string& id);
+  // Runs fn until it does not throw DatabaseUnavailable, pausing in between (100 ms, doubling to
+  // 2 s); once the worker is stopping, the next failure is thrown. Other exceptions pass.
+  void with_database(const char* what, const std::function<void()>& fn);
+  // The database failed with DatabaseUnavailable / answered again (logged once per outage).
+  void note_database_down(const char* what, const std::exception& e);
+  void note_database_up();
+  // Waits `pause_ms` or until the worker stops; doubles pause_ms up to 2 s.
+  void pause_for_database(int64_t& pause_ms);
   JobExecutor& executor_for(JobMethod method);
 
   WorkerConfig config_;
@@ -112,6 +124,11 @@ class JobWorker {
   std::vector<std::thread> lanes_;
   std::thread heartbeat_thread_;
   bool heartbeat_stop_ = false;
+  // While the database is unavailable (DatabaseUnavailable from the stores) the lanes pause
+  // claiming; nobody reaps then, nor for one lease after it is back, so that the holders of
+  // running jobs renew their leases before anyone takes their jobs.
+  std::atomic<bool> database_down_{false};
+  std::atomic<int64_t> reap_after_ms_{0};  // steady-clock milliseconds
 };
 
 }  // namespace pastiche::service

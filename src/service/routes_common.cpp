@@ -87,6 +87,10 @@ http::Handler wrap(Context& ctx, RouteHandler handler) {
       send_error(res, 507, e.what(), 60);
     } catch (const QueueFull& e) {
       send_error(res, 429, e.what(), retry_after_seconds(ctx));
+    } catch (const DatabaseUnavailable& e) {
+      // A fault of the database, not of the request nor of this server: retry shortly.
+      ctx.log->warn("{} {}: {}", req.method, req.path, e.what());
+      send_error(res, 503, "the database is unavailable; try again shortly", 5);
     } catch (const c10::Error& e) {
       ctx.log->error("{} {}: {}", req.method, req.path, e.what_without_backtrace());
       send_error(res, 500, "internal error");

@@ -127,7 +127,9 @@ void handle_healthz(Context& ctx, Call& c) {
   int max = ctx.config.max_queue;
   if (queued * 10 > static_cast<int64_t>(max) * 9) warnings.push_back("queue: above 90% full");
   bool draining = ctx.stopping;
-  std::string status = !db_problem.empty() ? "error"
+  // The database unreachable (refused, lost, locked) is a degraded service, not a broken one:
+  // requests that need it answer 503 + Retry-After until it is back.
+  std::string status = !db_problem.empty() ? "degraded: database"
                        : draining          ? "draining"
                        : warnings.empty()  ? "ok"
                                            : "warning";

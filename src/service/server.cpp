@@ -272,7 +272,8 @@ void Server::start() {
   // Alone on its database (SQLite under the data-dir lock), the process knows that jobs left
   // running were its own, before it died: they run again now, not after their lease.
   if (!m.stores.shared && m.worker) {
-    JobWorker::recover_interrupted(*m.stores.jobs, *m.stores.images, cfg.max_attempts, *m.log);
+    JobWorker::recover_interrupted(*m.stores.jobs, *m.stores.queue, *m.stores.images,
+                                   cfg.max_attempts, *m.log);
   }
   m.feed->start();
   if (m.worker) m.worker->start();

@@ -1,8 +1,11 @@
 #include "store/pg_connection.h"
 
+#include <poll.h>
+
 #include <chrono>
 #include <stdexcept>
 
+#include "common/error.h"
 #include "store/pg_schema.h"
 
 namespace pastiche {
@@ -30,15 +33,67 @@ std::string redact_database_url(const std::string& url) {
   return out;
 }
 
+namespace {
+
+std::string trimmed(std::string msg) {
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  return msg;
+}
+
+// An idle pooled connection has nothing to read: a readable (or hung up) socket means the server
+// closed it or sent an error (a restart, pg_terminate_backend), and the next query would fail.
+bool looks_alive(const pqxx::connection& conn) {
+  if (!conn.is_open()) return false;
+  pollfd fd{conn.sock(), POLLIN, 0};
+  if (fd.fd < 0) return false;
+  return poll(&fd, 1, 0) == 0;
+}
+
+}  // namespace
+
 std::unique_ptr<pqxx::connection> connect_postgres(const std::string& url) {
   try {
     return std::make_unique<pqxx::connection>(url);
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    throw std::runtime_error("cannot connect to PostgreSQL at '" + redact_database_url(url) +
-                             "': " + msg);
+    throw DatabaseUnavailable("cannot connect to PostgreSQL at '" + redact_database_url(url) +
+                              "': " + trimmed(e.what()));
   }
+}
+
+PgDatabase::PgFault PgDatabase::pg_fault(const std::exception_ptr& error,
+                                         const pqxx::connection& conn) noexcept {
+  try {
+    std::rethrow_exception(error);
+  } catch (const pqxx::in_doubt_error&) {
+    return PgFault::in_doubt;
+  } catch (const pqxx::statement_completion_unknown&) {
+    return PgFault::in_doubt;
+  } catch (const pqxx::broken_connection&) {
+    return PgFault::broken;
+  } catch (const pqxx::sql_error& e) {
+    // Class 08 (connection exception) and 57P (the server shutting down, terminating this
+    // backend, or not accepting connections yet).
+    const std::string state = e.sqlstate();
+    if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) return PgFault::broken;
+    return conn.is_open() ? PgFault::other : PgFault::broken;
+  } catch (const pqxx::failure&) {
+    return conn.is_open() ? PgFault::other : PgFault::broken;
+  } catch (...) {
+    return PgFault::other;
+  }
+}
+
+void PgDatabase::throw_unavailable(const std::exception_ptr& error) const {
+  std::string reason;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    reason = trimmed(e.what());
+  } catch (...) {
+    reason = "unknown error";
+  }
+  throw DatabaseUnavailable("the PostgreSQL database at '" + redacted_url() +
+                            "' is unavailable: " + reason);
 }
 
 PgDatabase::PgDatabase(const std::string& url, int connections)
@@ -57,15 +112,20 @@ PgDatabase::PgDatabase(const std::string& url, int connections)
 PgDatabase::~PgDatabase() = default;
 
 std::unique_ptr<pqxx::connection> PgDatabase::take() {
+  std::vector<std::unique_ptr<pqxx::connection>> dead;  // closed outside the lock
   std::unique_lock lock(mutex_);
-  available_.wait(lock, [&] { return !idle_.empty() || open_ < max_connections_; });
-  if (!idle_.empty()) {
+  while (true) {
+    available_.wait(lock, [&] { return !idle_.empty() || open_ < max_connections_; });
+    if (idle_.empty()) break;
     auto conn = std::move(idle_.back());
     idle_.pop_back();
-    return conn;
+    if (looks_alive(*conn)) return conn;
+    dead.push_back(std::move(conn));
+    --open_;
   }
   ++open_;
   lock.unlock();
+  dead.clear();
   try {
     return connect_postgres(url_);
   } catch (...) {
@@ -78,13 +138,21 @@ std::unique_ptr<pqxx::connection> PgDatabase::take() {
 
 void PgDatabase::give_back(std::unique_ptr<pqxx::connection> conn, bool broken) {
   if (broken || !conn || !conn->is_open()) conn.reset();  // closed outside the lock
-  std::lock_guard lock(mutex_);
-  if (conn) {
-    idle_.push_back(std::move(conn));
-  } else {
-    --open_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle;
+  {
+    std::lock_guard lock(mutex_);
+    if (conn) {
+      idle_.push_back(std::move(conn));
+    } else {
+      --open_;
+    }
+    if (broken) {
+      // The server went away or restarted: the idle connections were opened before that.
+      idle.swap(idle_);
+      open_ -= static_cast<int>(idle.size());
+    }
   }
-  available_.notify_one();
+  available_.notify_all();
 }
 
 std::string PgDatabase::health_check() {

@@ -8,6 +8,7 @@
 #include <pqxx/pqxx>
 
 #include <condition_variable>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,17 +33,23 @@ class PgDatabase {
   const std::string& url() const { return url_; }
   std::string redacted_url() const { return redact_database_url(url_); }
 
-  // Runs f(pqxx::connection&) on a pooled connection. A connection found broken is replaced and
-  // f runs once more; f must be safe to repeat.
+  // Runs f(pqxx::connection&) on a pooled connection. A connection found broken is replaced
+  // (with every idle one: they were opened before the fault) and f runs once more; f must be
+  // safe to repeat. Throws DatabaseUnavailable (common/error.h) when the database cannot be
+  // reached (refused or lost again on the new connection) or a commit's outcome is unknown.
   template <class F>
   auto run(F&& f) {
     for (int attempt = 0;; ++attempt) {
-      Lease lease(*this);
+      Lease lease(*this);  // DatabaseUnavailable when no connection can be opened
       try {
         return f(*lease.conn);
-      } catch (const pqxx::broken_connection&) {
+      } catch (...) {
+        PgFault fault = pg_fault(std::current_exception(), *lease.conn);
+        if (fault == PgFault::other) throw;
         lease.broken = true;
-        if (attempt >= 1) throw;
+        if (fault == PgFault::in_doubt || attempt >= 1) {
+          throw_unavailable(std::current_exception());
+        }
       }
     }
   }
@@ -103,6 +110,13 @@ class PgDatabase {
     std::unique_ptr<pqxx::connection> conn;
     bool broken = false;
   };
+  // What a failure of a call on `conn` says about the connection: other (an SQL error; the
+  // connection is fine), broken (lost or closed: repeat on another one) or in_doubt (lost while
+  // committing: the change may or may not have been made, so it is not repeated).
+  enum class PgFault { other, broken, in_doubt };
+  static PgFault pg_fault(const std::exception_ptr& error, const pqxx::connection& conn) noexcept;
+  [[noreturn]] void throw_unavailable(const std::exception_ptr& error) const;
+
   std::unique_ptr<pqxx::connection> take();
   void give_back(std::unique_ptr<pqxx::connection> conn, bool broken);
 
@@ -114,7 +128,8 @@ class PgDatabase {
   int open_ = 0;  // connections in use or idle
 };
 
-// Opens a new connection to `url`, with a message naming the (redacted) URL on failure.
+// Opens a new connection to `url`; DatabaseUnavailable, with a message naming the (redacted)
+// URL, on failure.
 std::unique_ptr<pqxx::connection> connect_postgres(const std::string& url);
 
 }  // namespace pastiche

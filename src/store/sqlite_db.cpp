@@ -5,12 +5,38 @@
 #include <stdexcept>
 #include <utility>
 
+#include "common/error.h"
+
 namespace pastiche {
 
-SqliteStatement::SqliteStatement(sqlite3* db, const std::string& sql) : db_(db) {
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st_, nullptr) != SQLITE_OK) {
-    throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
+namespace {
+
+// The file stays locked past the busy timeout, or cannot be read or written (I/O error, disk
+// full, gone): the database is unavailable, not the request wrong.
+bool is_unavailable(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+      return true;
+    default:
+      return false;
   }
+}
+
+[[noreturn]] void throw_sqlite(int rc, const std::string& message) {
+  if (is_unavailable(rc)) throw DatabaseUnavailable(message);
+  throw std::runtime_error(message);
+}
+
+}  // namespace
+
+SqliteStatement::SqliteStatement(sqlite3* db, const std::string& sql) : db_(db) {
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &st_, nullptr);
+  if (rc != SQLITE_OK) throw_sqlite(rc, std::string("sqlite prepare: ") + sqlite3_errmsg(db));
 }
 
 SqliteStatement::~SqliteStatement() {
@@ -36,7 +62,7 @@ bool SqliteStatement::step() {
   int rc = sqlite3_step(st_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  throw std::runtime_error(std::string("sqlite step: ") + sqlite3_errmsg(db_));
+  throw_sqlite(rc, std::string("sqlite step: ") + sqlite3_errmsg(db_));
 }
 
 std::string SqliteStatement::text(int col) const {
@@ -60,10 +86,11 @@ int SqliteStatement::changes() const {
 
 void sqlite_exec(sqlite3* db, const char* sql, const std::string& what) {
   char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errmsg(db);
     sqlite3_free(err);
-    throw std::runtime_error(what.empty() ? "sqlite: " + msg : "sqlite (" + what + "): " + msg);
+    throw_sqlite(rc, what.empty() ? "sqlite: " + msg : "sqlite (" + what + "): " + msg);
   }
 }
 

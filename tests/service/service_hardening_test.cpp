@@ -342,7 +342,7 @@ TEST_F(Hardening, DamagedMissingOrUnwritableDatabaseIsSurfaced) {
     std::this_thread::sleep_for(50ms);  // polling interval
   } while (std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(health->status, 503) << health->body;
-  EXPECT_EQ(parse_json(health)["status"], "error");
+  EXPECT_EQ(parse_json(health)["status"], "degraded: database");
 }
 
 TEST_F(Hardening, BackupWhileServingAndRestoreKeepEveryJob) {
