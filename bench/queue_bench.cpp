@@ -1,7 +1,8 @@
 // The job queue's own cost per job, with many jobs waiting: one worker's claim + one progress
 // report + finish, timed round trip by round trip, on SQLite (a file) or PostgreSQL (a URL).
 // Prints one JSON line: p50/p99/mean milliseconds of the round trip and of each call.
-//   queue_bench --database postgresql://...  [--queued 10000] [--jobs 2000]
+// --clients N spreads the jobs over N client tokens, round robin (the fair queue's turns).
+//   queue_bench --database postgresql://...  [--queued 10000] [--jobs 2000] [--clients 1]
 //   queue_bench --database sqlite:/tmp/q.db
 // Use a database of its own: it empties the jobs table before and after.
 #include <algorithm>
@@ -31,6 +32,7 @@ struct Args {
   std::string database;
   int queued = 10000;
   int jobs = 2000;
+  int clients = 1;
 };
 
 Args parse(int argc, char** argv) {
@@ -43,6 +45,8 @@ Args parse(int argc, char** argv) {
       a.queued = std::stoi(value);
     else if (flag == "--jobs")
       a.jobs = std::stoi(value);
+    else if (flag == "--clients")
+      a.clients = std::max(1, std::stoi(value));
     else
       throw std::invalid_argument("unknown flag " + flag);
   }
@@ -57,10 +61,10 @@ nlohmann::json stats(std::vector<double> ms) {
   return {{"p50_ms", at(0.50)}, {"p99_ms", at(0.99)}, {"mean_ms", mean}, {"max_ms", ms.back()}};
 }
 
-JobRecord job(int64_t created) {
+JobRecord job(int64_t created, int client) {
   JobRecord j;
   j.id = secure_random_hex(16);
-  j.owner = "bench-client-token-0001";
+  j.owner = "bench-client-token-" + std::to_string(100000 + client);
   j.method = "fast";
   j.style = "starry_night";
   j.params = R"({"size":512,"blend":1,"original_colors":false,"style_mix":{}})";
@@ -87,7 +91,9 @@ int run(const Args& a) {
   const int total = a.queued + a.jobs;
   const auto fill_start = std::chrono::steady_clock::now();
   for (int i = 0; i < total; ++i) {
-    if (!queue->enqueue(job(1'000'000 + i), 0)) throw std::runtime_error("enqueue refused");
+    if (!queue->enqueue(job(1'000'000 + i, i % a.clients), 0)) {
+      throw std::runtime_error("enqueue refused");
+    }
   }
   const double fill_ms = Ms(std::chrono::steady_clock::now() - fill_start).count();
 
@@ -114,6 +120,7 @@ int run(const Args& a) {
   if (postgres) pg->autocommit([](pqxx::transaction_base& tx) { tx.exec("TRUNCATE jobs"); });
   std::cout << nlohmann::json{{"backend", postgres ? "postgresql" : "sqlite"},
                               {"queued_behind", a.queued},
+                              {"clients", a.clients},
                               {"jobs", a.jobs},
                               {"enqueue_mean_ms", fill_ms / total},
                               {"round_trip", stats(round)},

@@ -102,6 +102,39 @@ const bool registered = register_command(60, [](CLI::App& app) {
   cmd->add_option("--max-queue", config->max_queue, "Queued jobs before 429")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  cmd->add_option_function<std::vector<std::string>>(
+         "--max-jobs-per-client",
+         [config](const std::vector<std::string>& caps) {
+           for (const auto& cap : caps) {  // LANE=N, checked below
+             const auto eq = cap.find('=');
+             config->max_jobs_per_client[cap.substr(0, eq)] = std::stoi(cap.substr(eq + 1));
+           }
+         },
+         "Queued + running jobs one client may have in a lane, as LANE=N (fast, gatys, "
+         "arbitrary; 0 = no cap), repeatable or comma-separated; a lane not named keeps its "
+         "default (fast=8, gatys=4, arbitrary=8). 429 beyond")
+      ->delimiter(',')
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            const auto eq = v.find('=');
+            const std::string lane = v.substr(0, eq);
+            if (eq == std::string::npos ||
+                (lane != "fast" && lane != "gatys" && lane != "arbitrary")) {
+              return "expected LANE=N with LANE fast, gatys or arbitrary, got '" + v + "'";
+            }
+            const std::string n = v.substr(eq + 1);
+            if (n.empty() || n.size() > 6 ||
+                n.find_first_not_of("0123456789") != std::string::npos) {
+              return "expected a count from 0 to 999999 after '" + lane + "=', got '" + n + "'";
+            }
+            return "";
+          },
+          "LANE=N"));
+  cmd->add_option("--max-work-per-client", config->max_work_per_client_s,
+                  "Estimated seconds of queued + running work one client may have (0 = no cap; "
+                  "a client with nothing queued may always queue one job). 429 beyond")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
   cmd->add_option("--max-attempts", config->max_attempts,
                   "Starts of a job interrupted by crashes before it is failed")
       ->check(CLI::Range(1, 100))

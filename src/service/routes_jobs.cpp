@@ -6,6 +6,7 @@
 #include "common/text.h"
 #include "image/image_io.h"
 #include "service/ids.h"
+#include "service/job_estimate.h"
 #include "service/routes.h"
 
 namespace pastiche::service {
@@ -86,6 +87,43 @@ std::string image_format(const http::Request& req) {
   if (f == "png") return "png";
   if (f == "jpeg" || f == "jpg") return "jpeg";
   throw InputError("format: must be png or jpeg");
+}
+
+// Queues the job under the queue bound and the client's fair-share caps, atomically (every node
+// together); a refusal is a 429 naming the cap, with when to retry.
+void enqueue_fairly(Context& ctx, const JobRecord& job, double estimated_seconds) {
+  EnqueueOptions options;
+  options.max_queued = ctx.config.max_queue;
+  auto cap = ctx.config.max_jobs_per_client.find(job.method);
+  options.max_client_jobs = cap == ctx.config.max_jobs_per_client.end() ? 0 : cap->second;
+  options.max_client_seconds = ctx.config.max_work_per_client_s;
+  options.estimated_seconds = estimated_seconds;
+  const EnqueueResult r = ctx.queue.enqueue(job, options);
+  auto seconds = [](double s) { return std::to_string(std::lround(s)) + " s"; };
+  switch (r.refused) {
+    case EnqueueResult::Refusal::none:
+      return;
+    case EnqueueResult::Refusal::queue_full:
+      throw QueueFull();
+    case EnqueueResult::Refusal::client_jobs:
+      // About when one of them finishes: their average estimate.
+      throw HttpError(
+          429,
+          "client job cap: this client already has " + std::to_string(r.client_jobs) +
+              " queued or running " + job.method +
+              " jobs, the most one client may have; retry when one has finished",
+          std::clamp(r.client_lane_seconds / std::max<int64_t>(1, r.client_jobs), 1.0, 3600.0));
+    case EnqueueResult::Refusal::client_seconds:
+      throw HttpError(
+          429,
+          "client work cap: this client's queued and running jobs add up to about " +
+              seconds(r.client_seconds) + " of work and this one to " + seconds(estimated_seconds) +
+              ", over the " + seconds(options.max_client_seconds) +
+              " one client may have waiting; retry when some have finished, or ask for less "
+              "(a smaller size, fewer steps)",
+          std::clamp(r.client_seconds + estimated_seconds - options.max_client_seconds, 1.0,
+                     3600.0));
+  }
 }
 
 // An upper bound for what a job's output adds to the image store: the result as an
@@ -172,11 +210,12 @@ void handle_submit(Context& ctx, Call& c) {
   job.style_title = titles;
   job.params = stored_params(request);
   job.created_ms = now_ms();
+  const double estimated_seconds = estimate_job_seconds(request, content.size());
   int position = 0;
   try {
     ctx.images.put(content_key(job.id), png);
     if (!init.empty()) ctx.images.put(init_key(job.id), init);
-    if (!ctx.queue.enqueue(job, ctx.config.max_queue)) throw QueueFull();
+    enqueue_fairly(ctx, job, estimated_seconds);
     position = ctx.queue.position(job.id);
   } catch (...) {
     ctx.images.remove_prefix(job_prefix(job.id));
@@ -184,9 +223,12 @@ void handle_submit(Context& ctx, Call& c) {
   }
   ctx.log->info("job {} queued ({} {}, position {})", job.id, job.method, job.style, position);
   c.res.set_header("Location", "/api/jobs/" + job.id);
-  send_json(
-      c.res, 202,
-      {{"id", job.id}, {"status", "queued"}, {"position", position}, {"urls", job_urls(job.id)}});
+  send_json(c.res, 202,
+            {{"id", job.id},
+             {"status", "queued"},
+             {"position", position},
+             {"estimated_seconds", std::round(estimated_seconds * 10) / 10},
+             {"urls", job_urls(job.id)}});
 }
 
 // One job's Server-Sent Events: the job as it is now, then what its channel publishes, then the

@@ -4,6 +4,7 @@
 // `pastiche worker`) share one job store, queue and image store.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,11 @@ struct ServerConfig {
   double header_timeout_s = 10;  // the whole request head, however steadily it trickles
   double body_timeout_s = 120;   // the whole body
   int max_queue = 64;
+  // Fair share per client token: at most this many queued + running jobs per lane (a lane not
+  // named, or 0: no cap), and at most max_work_per_client_s estimated seconds of queued + running
+  // work in all (0: no cap; a client with nothing queued may always queue one job). 429 beyond.
+  std::map<std::string, int> max_jobs_per_client = {{"fast", 8}, {"gatys", 4}, {"arbitrary", 8}};
+  double max_work_per_client_s = 3600;
   int max_attempts = 3;
   int preview_every = 10;
   int64_t max_upload_bytes = 20LL * 1024 * 1024;

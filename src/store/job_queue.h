@@ -5,6 +5,13 @@
 // sees on its next heartbeat. Progress and status changes are signalled to subscribers in every
 // process (an API node can follow a job that a worker elsewhere runs).
 //
+// Fair share: claim() takes turns between clients (JobRecord::owner) within a lane. Each job gets
+// a turn number when it is queued: one past its owner's latest queued or running job of the lane,
+// and never below the lane's current turn (the newest turn running, else the oldest queued), so a
+// client that arrives behind another's backlog has its first job claimed after at most one more
+// of the other's (the one already next), then alternates with it. Jobs of one client keep their
+// order. A released or reaped job keeps its turn (it runs again first).
+//
 // Backends: SqliteJobQueue (one process, the embedded default) and PgJobQueue (PostgreSQL, any
 // number of processes: SELECT ... FOR UPDATE SKIP LOCKED, LISTEN/NOTIFY).
 //
@@ -35,6 +42,41 @@ struct WorkerInfo {
   int64_t last_seen_ms = 0;  // set by register_worker and heartbeat
 };
 
+// What enqueue() checks, atomically with the insert. Caps <= 0 are off.
+struct EnqueueOptions {
+  int max_queued = 0;  // queued jobs of every client and lane together
+  // Queued + running jobs of the job's owner in the job's lane, this one included.
+  int max_client_jobs = 0;
+  // The owner's estimated seconds of queued + running work, every lane, this job included; a
+  // client with nothing queued or running may always queue one job, however long.
+  double max_client_seconds = 0;
+  double estimated_seconds = 0;  // this job's, stored with it (a rough figure of the caller's)
+};
+
+struct EnqueueResult {
+  enum class Refusal { none, queue_full, client_jobs, client_seconds };
+  Refusal refused = Refusal::none;
+  // The owner's queued + running jobs before this one (filled when a client cap is set): their
+  // number in the job's lane, their estimated seconds in that lane and in every lane.
+  int64_t client_jobs = 0;
+  double client_lane_seconds = 0;
+  double client_seconds = 0;
+  bool ok() const { return refused == Refusal::none; }
+};
+inline const char* to_string(EnqueueResult::Refusal refusal) {
+  switch (refusal) {
+    case EnqueueResult::Refusal::queue_full:
+      return "queue_full";
+    case EnqueueResult::Refusal::client_jobs:
+      return "client_jobs";
+    case EnqueueResult::Refusal::client_seconds:
+      return "client_seconds";
+    case EnqueueResult::Refusal::none:
+      break;
+  }
+  return "none";
+}
+
 class JobQueue {
  public:
   enum class CancelOutcome {
@@ -47,13 +89,21 @@ class JobQueue {
 
   virtual ~JobQueue() = default;
 
-  // Inserts the job as queued (worker, lease and flags cleared) unless `max_queued` jobs, all
-  // lanes together, are queued already (false; checked atomically with the insert). max_queued
-  // <= 0: no bound. Wakes the lane's waiting workers.
-  virtual bool enqueue(const JobRecord& job, int max_queued) = 0;
+  // Inserts the job as queued (worker, lease and flags cleared) with its fair-share turn, unless
+  // a cap of `options` is reached (nothing inserted; the refusal says which). The caps are checked
+  // atomically with the insert, against every process sharing the database. Wakes the lane's
+  // waiting workers.
+  virtual EnqueueResult enqueue(const JobRecord& job, const EnqueueOptions& options) = 0;
+  // The queue bound only (max_queued <= 0: none); false when refused.
+  bool enqueue(const JobRecord& job, int max_queued) {
+    EnqueueOptions options;
+    options.max_queued = max_queued;
+    return enqueue(job, options).ok();
+  }
 
-  // The oldest queued job of `lane` (created_ms, then insertion order), now running: attempts+1,
-  // started_ms = now, held by `worker_id` until now + lease_ms. nullopt when the lane is empty.
+  // The next queued job of `lane` in fair-share order (its turn, then created_ms, then insertion
+  // order), now running: attempts+1, started_ms = now, held by `worker_id` until now + lease_ms.
+  // nullopt when the lane is empty.
   virtual std::optional<JobRecord> claim(const std::string& lane, const std::string& worker_id,
                                          int64_t lease_ms) = 0;
 
@@ -85,7 +135,9 @@ class JobQueue {
   // delete_requested (the stopped job is then removed with its files by whoever sees it).
   virtual CancelOutcome request_cancel(const std::string& id, bool delete_after = false) = 0;
 
-  virtual int position(const std::string& id) = 0;  // 1-based within its lane; 0 = not queued
+  // 1-based within its lane, in claim order as the queue stands (a client arriving later may take
+  // one turn ahead of it); 0 = not queued.
+  virtual int position(const std::string& id) = 0;
   virtual std::map<std::string, int64_t> queued_by_lane() = 0;  // lanes with queued jobs only
 
   // Returns true as soon as `lane` may have work (a job is queued there now, or one was

@@ -12,6 +12,9 @@ namespace pastiche {
 namespace {
 
 constexpr long long kEnqueueLock = 0x7061737469636871LL;  // serialises the queue-bound check
+// With a hash of the client's token: serialises one client's enqueues (a key space of its own:
+// PostgreSQL keeps two-part advisory keys apart from one-part ones).
+constexpr int kClientLockClass = 0x70617374;  // "past"
 
 void notify_job(pqxx::transaction_base& tx, const std::string& id) {
   tx.exec_params("SELECT pg_notify($1, $2)", std::string(kPgJobChannel), id);
@@ -47,23 +50,65 @@ int PgJobQueue::listener_backend_pid() const {
   return listener_->backend_pid();
 }
 
-bool PgJobQueue::enqueue(const JobRecord& job, int max_queued) {
+EnqueueResult PgJobQueue::enqueue(const JobRecord& job, const EnqueueOptions& options) {
   JobRecord queued = job;
   queued.status = JobStatus::queued;
   queued.worker_id.clear();
   queued.lease_expires_ms = 0;
   queued.cancel_requested = queued.delete_requested = false;
   return db_.transact([&](pqxx::work& tx) {
-    if (max_queued > 0) {
+    EnqueueResult r;
+    // One client's submits on every node, one at a time: its caps and its next turn are read
+    // and used before another of its jobs can be inserted.
+    tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext($2))", kClientLockClass, job.owner);
+    if (options.max_client_jobs > 0 || options.max_client_seconds > 0) {
+      auto mine = tx.exec_params(
+          "SELECT method, COUNT(*), COALESCE(SUM(estimated_seconds), 0) FROM jobs "
+          "WHERE owner=$1 AND status IN ('queued','running') GROUP BY method",
+          job.owner);
+      int64_t all_jobs = 0;
+      for (const auto& row : mine) {
+        all_jobs += row[1].as<int64_t>();
+        r.client_seconds += row[2].as<double>();
+        if (row[0].as<std::string>() == job.method) {
+          r.client_jobs = row[1].as<int64_t>();
+          r.client_lane_seconds = row[2].as<double>();
+        }
+      }
+      if (options.max_client_jobs > 0 && r.client_jobs >= options.max_client_jobs) {
+        r.refused = EnqueueResult::Refusal::client_jobs;
+        return r;
+      }
+      if (options.max_client_seconds > 0 && all_jobs > 0 &&
+          r.client_seconds + options.estimated_seconds > options.max_client_seconds) {
+        r.refused = EnqueueResult::Refusal::client_seconds;
+        return r;
+      }
+    }
+    if (options.max_queued > 0) {
       tx.exec_params("SELECT pg_advisory_xact_lock($1)", kEnqueueLock);
       auto n = tx.exec_params1(
-          "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE status='queued' LIMIT $1) q", max_queued);
-      if (n[0].as<int64_t>() >= max_queued) return false;
+          "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE status='queued' LIMIT $1) q",
+          options.max_queued);
+      if (n[0].as<int64_t>() >= options.max_queued) {
+        r.refused = EnqueueResult::Refusal::queue_full;
+        return r;
+      }
     }
+    const int64_t turn =
+        tx.exec_params1(
+              "SELECT GREATEST(COALESCE((SELECT MAX(turn) FROM jobs WHERE status='running' AND "
+              "method=$1), (SELECT MIN(turn) FROM jobs WHERE status='queued' AND method=$1), 0), "
+              "COALESCE((SELECT MAX(turn) + 1 FROM jobs WHERE owner=$2 AND method=$1 AND "
+              "status IN ('queued','running')), 0))",
+              job.method, job.owner)[0]
+            .as<int64_t>();
     insert_pg_job(tx, queued);
+    tx.exec_params("UPDATE jobs SET turn=$1, estimated_seconds=$2 WHERE id=$3", turn,
+                   options.estimated_seconds, job.id);
     notify_work(tx, queued.method);
     notify_job(tx, queued.id);
-    return true;
+    return r;
   });
 }
 
@@ -75,7 +120,7 @@ std::optional<JobRecord> PgJobQueue::claim(const std::string& lane, const std::s
         "UPDATE jobs SET status='running', attempts=attempts+1, started_ms=$1, worker_id=$2, "
         "lease_expires_ms=$3, cancel_requested=false, delete_requested=false "
         "WHERE status='queued' AND id=(SELECT id FROM jobs WHERE status='queued' AND method=$4 "
-        "ORDER BY created_ms, seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " +
+        "ORDER BY turn, created_ms, seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " +
             kJobColumns,
         now, worker_id, now + lease_ms, lane);
     if (rows.empty()) return std::nullopt;
@@ -202,7 +247,7 @@ int PgJobQueue::position(const std::string& id) {
     return tx
         .exec_params1(
             "SELECT COUNT(*) FROM jobs t JOIN jobs q ON q.status='queued' AND q.method=t.method "
-            "AND (q.created_ms, q.seq) <= (t.created_ms, t.seq) "
+            "AND (q.turn, q.created_ms, q.seq) <= (t.turn, t.created_ms, t.seq) "
             "WHERE t.id=$1 AND t.status='queued'",
             id)[0]
         .as<int>();

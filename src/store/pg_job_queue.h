@@ -1,8 +1,9 @@
 // JobQueue on PostgreSQL, shared by any number of API and worker processes: claims with
 // SELECT ... FOR UPDATE SKIP LOCKED (no two workers get the same job, none waits for another),
-// the queue bound checked under an advisory lock, and NOTIFY in the same transaction as each
-// change (delivered on commit). A listener connection of its own (pg_listener.h) turns the
-// notifications into wake-ups for wait_for_work and calls for subscribers.
+// the queue bound and a client's caps and turn checked under advisory locks, and NOTIFY in the same
+// transaction as each change (delivered on commit). A listener connection of its own
+// (pg_listener.h) turns the notifications into wake-ups for wait_for_work and calls for
+// subscribers.
 #pragma once
 #include <memory>
 
@@ -19,7 +20,8 @@ class PgJobQueue : public JobQueue {
   explicit PgJobQueue(PgDatabase& db, Clock clock = system_clock_ms);
   ~PgJobQueue() override;
 
-  bool enqueue(const JobRecord& job, int max_queued) override;
+  using JobQueue::enqueue;
+  EnqueueResult enqueue(const JobRecord& job, const EnqueueOptions& options) override;
   std::optional<JobRecord> claim(const std::string& lane, const std::string& worker_id,
                                  int64_t lease_ms) override;
   std::vector<std::string> heartbeat(const std::string& worker_id, int64_t lease_ms) override;

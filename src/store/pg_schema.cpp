@@ -74,6 +74,23 @@ CREATE TABLE quota_reservations (
   created_ms BIGINT NOT NULL);
 )sql";
 
+// The fair queue: each job's turn among its lane's clients (claim order, served by jobs_turn,
+// which replaces jobs_lane), its estimated seconds (the per-client work cap), and the index that
+// finds a client's queued and running jobs (its caps, its next turn). Jobs already queued take
+// turns too: each client's in its own order.
+constexpr const char* kV7FairQueue = R"sql(
+ALTER TABLE jobs ADD COLUMN turn BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN estimated_seconds DOUBLE PRECISION NOT NULL DEFAULT 0;
+DROP INDEX IF EXISTS jobs_lane;
+CREATE INDEX jobs_turn ON jobs (method, turn, created_ms, seq) WHERE status = 'queued';
+CREATE INDEX jobs_client_active ON jobs (owner, method, turn)
+  WHERE status IN ('queued', 'running');
+UPDATE jobs j SET turn = t.n FROM (
+  SELECT id, ROW_NUMBER() OVER (PARTITION BY method, owner ORDER BY created_ms, seq) - 1 AS n
+  FROM jobs WHERE status = 'queued') t
+WHERE j.id = t.id;
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -88,6 +105,7 @@ constexpr Migration kMigrations[] = {
     {4, "images stored without compression", kV4ImagesUncompressed},
     {5, "images in the database or a shared directory", kV5ImageLocation},
     {6, "disk quota reservations", kV6QuotaReservations},
+    {7, "fair queue: turns, estimated seconds", kV7FairQueue},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kPgSchemaVersion);
 

@@ -25,27 +25,69 @@ std::optional<JobRecord> get_job(sqlite3* db, const std::string& id) {
 SqliteJobQueue::SqliteJobQueue(SqliteJobStore& store, Clock clock)
     : store_(store), clock_(std::move(clock)) {}
 
-bool SqliteJobQueue::enqueue(const JobRecord& job, int max_queued) {
+EnqueueResult SqliteJobQueue::enqueue(const JobRecord& job, const EnqueueOptions& options) {
   JobRecord queued = job;
   queued.status = JobStatus::queued;
   queued.worker_id.clear();
   queued.lease_expires_ms = 0;
   queued.cancel_requested = queued.delete_requested = false;
-  bool inserted = store_.with_db([&](sqlite3* db) {
-    SqliteTransaction tx(db);
-    if (max_queued > 0) {
+  EnqueueResult result = store_.with_db([&](sqlite3* db) {
+    SqliteTransaction tx(db);  // IMMEDIATE: every check below holds until the commit
+    EnqueueResult r;
+    if (options.max_client_jobs > 0 || options.max_client_seconds > 0) {
+      SqliteStatement mine(db,
+                           "SELECT method, COUNT(*), TOTAL(estimated_seconds) FROM jobs "
+                           "WHERE owner=? AND status IN ('queued','running') GROUP BY method");
+      mine.bind(job.owner);
+      int64_t all_jobs = 0;
+      while (mine.step()) {
+        all_jobs += mine.integer(1);
+        r.client_seconds += mine.real(2);
+        if (mine.text(0) == job.method) {
+          r.client_jobs = mine.integer(1);
+          r.client_lane_seconds = mine.real(2);
+        }
+      }
+      if (options.max_client_jobs > 0 && r.client_jobs >= options.max_client_jobs) {
+        r.refused = EnqueueResult::Refusal::client_jobs;
+        return r;
+      }
+      if (options.max_client_seconds > 0 && all_jobs > 0 &&
+          r.client_seconds + options.estimated_seconds > options.max_client_seconds) {
+        r.refused = EnqueueResult::Refusal::client_seconds;
+        return r;
+      }
+    }
+    if (options.max_queued > 0) {
       SqliteStatement count(db, "SELECT COUNT(*) FROM jobs WHERE status='queued'");
-      if (count.step() && count.integer(0) >= max_queued) return false;
+      if (count.step() && count.integer(0) >= options.max_queued) {
+        r.refused = EnqueueResult::Refusal::queue_full;
+        return r;
+      }
+    }
+    int64_t turn = 0;
+    {
+      SqliteStatement next(
+          db,
+          "SELECT MAX(COALESCE((SELECT MAX(turn) FROM jobs WHERE status='running' AND method=?1),"
+          " (SELECT MIN(turn) FROM jobs WHERE status='queued' AND method=?1), 0),"
+          " COALESCE((SELECT MAX(turn) + 1 FROM jobs WHERE owner=?2 AND method=?1"
+          " AND status IN ('queued','running')), 0))");
+      next.bind(job.method).bind(job.owner);
+      if (next.step()) turn = next.integer(0);
     }
     insert_sqlite_job(db, queued);
+    SqliteStatement set(db, "UPDATE jobs SET turn=?, estimated_seconds=? WHERE id=?");
+    set.bind(turn).bind(options.estimated_seconds).bind(job.id);
+    set.step();
     tx.commit();
-    return true;
+    return r;
   });
-  if (inserted) {
+  if (result.ok()) {
     work_.notify(job.method);
     updates_.publish(job.id);
   }
-  return inserted;
+  return result;
 }
 
 std::optional<JobRecord> SqliteJobQueue::claim(const std::string& lane,
@@ -57,7 +99,7 @@ std::optional<JobRecord> SqliteJobQueue::claim(const std::string& lane,
     {
       SqliteStatement next(db,
                            "SELECT id FROM jobs WHERE status='queued' AND method=? "
-                           "ORDER BY created_ms, rowid LIMIT 1");
+                           "ORDER BY turn, created_ms, rowid LIMIT 1");
       next.bind(lane);
       if (!next.step()) return std::nullopt;
       id = next.text(0);
@@ -212,9 +254,9 @@ int SqliteJobQueue::position(const std::string& id) {
   return store_.with_db([&](sqlite3* db) {
     SqliteStatement st(db,
                        "SELECT COUNT(*) FROM jobs t JOIN jobs q ON q.status='queued' AND "
-                       "q.method=t.method AND (q.created_ms<t.created_ms OR "
-                       "(q.created_ms=t.created_ms AND q.rowid<=t.rowid)) "
-                       "WHERE t.id=? AND t.status='queued'");
+                       "q.method=t.method AND (q.turn<t.turn OR (q.turn=t.turn AND "
+                       "(q.created_ms<t.created_ms OR (q.created_ms=t.created_ms AND "
+                       "q.rowid<=t.rowid)))) WHERE t.id=? AND t.status='queued'");
     st.bind(id);
     return st.step() ? static_cast<int>(st.integer(0)) : 0;
   });

@@ -13,7 +13,8 @@ class SqliteJobQueue : public JobQueue {
  public:
   explicit SqliteJobQueue(SqliteJobStore& store, Clock clock = system_clock_ms);
 
-  bool enqueue(const JobRecord& job, int max_queued) override;
+  using JobQueue::enqueue;
+  EnqueueResult enqueue(const JobRecord& job, const EnqueueOptions& options) override;
   std::optional<JobRecord> claim(const std::string& lane, const std::string& worker_id,
                                  int64_t lease_ms) override;
   std::vector<std::string> heartbeat(const std::string& worker_id, int64_t lease_ms) override;

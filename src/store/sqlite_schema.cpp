@@ -60,6 +60,24 @@ void v2_queue(sqlite3* db) {
               " started_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL)");
 }
 
+// 3: the fair queue: each job's turn among its lane's clients (claim order), its estimated
+// seconds (the per-client work cap), and the indexes behind claim order and per-client caps.
+void v3_fair_queue(sqlite3* db) {
+  add_column(db, "jobs", "turn", "INTEGER NOT NULL DEFAULT 0");
+  add_column(db, "jobs", "estimated_seconds", "REAL NOT NULL DEFAULT 0");
+  sqlite_exec(db,
+              "CREATE INDEX IF NOT EXISTS jobs_turn ON jobs(method, turn, created_ms) "
+              "WHERE status='queued'");
+  sqlite_exec(db,
+              "CREATE INDEX IF NOT EXISTS jobs_client_active ON jobs(owner, method, turn) "
+              "WHERE status IN ('queued','running')");
+  // Jobs already queued take turns too: each client's in its own order.
+  sqlite_exec(db,
+              "UPDATE jobs SET turn=(SELECT COUNT(*) FROM jobs q WHERE q.status='queued' AND "
+              "q.method=jobs.method AND q.owner=jobs.owner AND (q.created_ms<jobs.created_ms OR "
+              "(q.created_ms=jobs.created_ms AND q.rowid<jobs.rowid))) WHERE status='queued'");
+}
+
 struct Migration {
   int version;
   void (*apply)(sqlite3*);
@@ -69,6 +87,7 @@ struct Migration {
 constexpr Migration kMigrations[] = {
     {1, v1_fetched},
     {2, v2_queue},
+    {3, v3_fair_queue},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSqliteSchemaVersion);
 

@@ -156,6 +156,11 @@ class Cluster : public ::testing::Test {
                                      "--admin-key",  kAdminKey,
                                      "--max-queue",  "400"};
     for (auto& a : common_args(f)) args.push_back(a);
+    // One client token submits every job here: no per-client caps.
+    for (const char* a :
+         {"--max-jobs-per-client", "fast=0,gatys=0", "--max-work-per-client", "0"}) {
+      args.push_back(a);
+    }
     auto p = std::make_unique<Process>(args, f.dir.file("api" + std::to_string(i) + ".log"));
     // Ready once it says where it listens (port 0: the system chose).
     int port = 0;
