@@ -30,6 +30,7 @@ const bool registered = register_command(60, [](CLI::App& app) {
   auto config = std::make_shared<service::ServerConfig>();
   auto max_upload_mb = std::make_shared<double>(config->max_upload_bytes / (1024.0 * 1024.0));
   auto max_disk_mb = std::make_shared<int64_t>(config->max_disk_bytes / (1024 * 1024));
+  auto max_style_mb = std::make_shared<int64_t>(config->max_style_bytes_per_client / (1024 * 1024));
   auto* cmd = app.add_subcommand("serve", "Run the HTTP service: API, job queue and web UI");
   cmd->add_option("--host", config->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", config->port, "Port (0 = any free port)")->capture_default_str();
@@ -165,6 +166,11 @@ const bool registered = register_command(60, [](CLI::App& app) {
                   "Uploaded paintings one client may keep")
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
+  cmd->add_option("--max-style-mb-per-client", *max_style_mb,
+                  "MiB of uploaded paintings one client may keep; they count in --max-disk-mb "
+                  "too (0 = no cap of its own)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--rate-limit", config->rate_limit, "Requests per second per client (0 = off)")
       ->capture_default_str();
   cmd->add_option("--rate-burst", config->rate_burst, "Burst size of the rate limit")
@@ -186,9 +192,10 @@ const bool registered = register_command(60, [](CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--log-level", config->log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
-  cmd->callback([config, max_upload_mb, max_disk_mb] {
+  cmd->callback([config, max_upload_mb, max_disk_mb, max_style_mb] {
     config->max_upload_bytes = static_cast<int64_t>(*max_upload_mb * 1024 * 1024);
     config->max_disk_bytes = *max_disk_mb * 1024 * 1024;
+    config->max_style_bytes_per_client = *max_style_mb * 1024 * 1024;
     run_serve(*config);
   });
 });

@@ -199,11 +199,14 @@ void handle_submit(Context& ctx, Call& c) {
   fit_to_images(request, content.size(), style_sizes, request_limits(ctx.config));
   const std::string init =
       request.init_job.empty() ? "" : init_picture(ctx, c, request.init_job, content.size());
-  ctx.quota.reserve(static_cast<int64_t>(png.size() + init.size()) +
-                    stored_result_bytes(request, content.size()));
-
   JobRecord job;
   job.id = new_id();
+  // Taken now, atomically with every other submit and upload (on any node): the photo's bytes
+  // until they are stored, then the result's bound while the job is queued or running.
+  const int64_t result_bytes = stored_result_bytes(request, content.size());
+  auto reservation =
+      ctx.quota.reserve(job.id, static_cast<int64_t>(png.size() + init.size()) + result_bytes);
+
   job.owner = c.client;
   job.method = request.method_name();
   job.style = request.style_id();
@@ -221,6 +224,7 @@ void handle_submit(Context& ctx, Call& c) {
     ctx.images.remove_prefix(job_prefix(job.id));
     throw;
   }
+  reservation.keep_for_job(result_bytes);
   ctx.log->info("job {} queued ({} {}, position {})", job.id, job.method, job.style, position);
   c.res.set_header("Location", "/api/jobs/" + job.id);
   send_json(c.res, 202,

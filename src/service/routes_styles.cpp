@@ -1,5 +1,8 @@
 // /api/styles: built-in and uploaded styles.
+#include <cstdio>
+
 #include "common/error.h"
+#include "service/ids.h"
 #include "service/routes.h"
 
 namespace pastiche::service {
@@ -33,6 +36,25 @@ std::string limited(const FormFields& f, const std::string& name, size_t max) {
   return it->second;
 }
 
+std::string mib(int64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return text;
+}
+
+// The per-client cap on uploaded paintings' bytes (409): `adding` more bytes must fit beside
+// what `client` keeps already (`stored`: they are among those already).
+void check_style_bytes(Context& ctx, const std::string& client, int64_t adding, bool stored) {
+  const int64_t cap = ctx.config.max_style_bytes_per_client;
+  if (cap <= 0) return;
+  const int64_t kept = ctx.styles.uploaded_bytes(client);
+  if (kept + adding <= cap) return;
+  throw HttpError(409, "image: your uploaded paintings take " + mib(kept) +
+                           (stored ? std::string() : " and this one " + mib(adding)) +
+                           "; one client may keep " + mib(cap) +
+                           " of them (--max-style-mb-per-client); delete some first");
+}
+
 }  // namespace
 
 void register_style_routes(http::Router& http, Context& ctx) {
@@ -63,8 +85,24 @@ void register_style_routes(http::Router& http, Context& ctx) {
               }
               auto bytes = upload_bytes(c.req, "image", ctx.config.max_upload_bytes);
               cv::Mat image = decode_upload(bytes, ctx.config, "image", 0);
-              auto style = ctx.styles.add_upload(c.client, image, title, artist, description);
-              ctx.log->info("style {} uploaded ({}x{})", style.id, image.cols, image.rows);
+              auto painting = StyleCatalog::encode_painting(image);
+              check_style_bytes(ctx, c.client, painting.bytes(), false);
+              const std::string id = new_id();
+              // Uploads never expire: the quota refuses one that does not fit, as it refuses a
+              // job; reserved until its images are stored (they count themselves then).
+              auto reservation = ctx.quota.reserve(id, painting.bytes(), "this painting");
+              auto style =
+                  ctx.styles.add_upload(id, c.client, painting, title, artist, description);
+              reservation.release();
+              try {
+                // Two uploads of one client at once both passed the check: neither stays.
+                check_style_bytes(ctx, c.client, 0, true);
+              } catch (...) {
+                ctx.styles.remove_upload(style.id);
+                throw;
+              }
+              ctx.log->info("style {} uploaded ({}x{}, {} bytes)", style.id, image.cols, image.rows,
+                            painting.bytes());
               send_json(c.res, 201, style_json(style, c.client, ctx.engines));
             }));
 

@@ -142,11 +142,13 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(con
   m.log->info("{} built-in style(s) from {} and {}", m.styles->builtin_count(),
               fmt::join(models, ", "), styles_dir.empty() ? "(no styles dir)" : styles_dir);
 
-  m.quota = std::make_unique<StorageQuota>(*m.stores.jobs, *m.stores.images, cfg.max_disk_bytes,
-                                           cfg.keep_min_minutes, m.log, [&m](const JobRecord& job) {
-                                             m.events.forget(job.id);
-                                             m.metrics.job_expired();
-                                           });
+  m.quota = std::make_unique<StorageQuota>(
+      *m.stores.jobs, *m.stores.images, cfg.max_disk_bytes, cfg.keep_min_minutes, m.log,
+      [&m](const JobRecord& job) {
+        m.events.forget(job.id);
+        m.metrics.job_expired();
+      },
+      m.stores.reservations.get());
   if (cfg.workers) {
     WorkerConfig wc;
     wc.id = new_worker_id();

@@ -53,10 +53,10 @@ struct ServerConfig {
   int max_size = 2048;
   int max_steps = 2000;
   int64_t max_disk_bytes = 2048LL * 1024 * 1024;  // 0 = no quota
-  int keep_min_minutes = 30;
-  int max_styles_per_client = 50;  // uploaded paintings one client may keep  // the quota never
-                                   // evicts a job finished more recently (or unfetched)
-  double rate_limit = 20;          // requests per second per client; 0 = off
+  int keep_min_minutes = 30;  // the quota keeps jobs finished more recently (and unfetched ones)
+  int max_styles_per_client = 50;  // uploaded paintings one client may keep
+  int64_t max_style_bytes_per_client = 64LL * 1024 * 1024;  // ...and their bytes; 0 = no cap
+  double rate_limit = 20;  // requests per second per client; 0 = off
   double rate_burst = 60;
   std::string admin_key;     // empty = no admin access
   bool trust_proxy = false;  // rate-limit by X-Forwarded-For (behind nginx)

@@ -8,6 +8,7 @@
 #include "store/pg_image_store.h"
 #include "store/pg_job_queue.h"
 #include "store/pg_job_store.h"
+#include "store/pg_quota_reservations.h"
 #include "store/sqlite_job_queue.h"
 #include "store/sqlite_job_store.h"
 
@@ -43,6 +44,7 @@ Stores::Stores(Stores&&) noexcept = default;
 Stores& Stores::operator=(Stores&&) noexcept = default;
 Stores::~Stores() {
   // The queue first (it uses the job store's connection or the database), the database last.
+  reservations.reset();
   queue.reset();
   images.reset();
   jobs.reset();
@@ -61,6 +63,7 @@ Stores open_sqlite_stores(const std::string& data_dir, bool init) {
   s.queue = std::make_unique<SqliteJobQueue>(*jobs);
   s.jobs = std::move(jobs);
   s.images = std::make_unique<DiskImageStore>(fs::path(data_dir) / "images");
+  s.reservations = std::make_unique<MemoryQuotaReservations>(*s.jobs, *s.images);
   s.description = "SQLite " + db_path;
   return s;
 }
@@ -73,6 +76,7 @@ Stores open_postgres_stores(const std::string& url, int connections,
   s.jobs = std::make_unique<PgJobStore>(*s.pg);
   s.queue = std::make_unique<PgJobQueue>(*s.pg);
   s.images = std::make_unique<PgImageStore>(*s.pg, images_dir);
+  s.reservations = std::make_unique<PgQuotaReservations>(*s.pg);
   s.description = "PostgreSQL " + s.pg->redacted_url() +
                   (images_dir.empty() ? "" : ", images in " + images_dir);
   return s;

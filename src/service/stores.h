@@ -8,6 +8,7 @@
 #include "store/image_store.h"
 #include "store/job_queue.h"
 #include "store/job_store.h"
+#include "store/quota.h"
 
 namespace pastiche {
 class PgDatabase;
@@ -27,6 +28,8 @@ struct Stores {
   std::unique_ptr<JobStore> jobs;
   std::unique_ptr<ImageStore> images;
   std::unique_ptr<JobQueue> queue;
+  // The disk quota's reservations: in the process (SQLite) or in the database, for every node.
+  std::unique_ptr<QuotaReservations> reservations;
 };
 
 // postgresql:// or postgres:// (libpq's URL schemes).

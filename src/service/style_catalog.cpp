@@ -205,22 +205,37 @@ cv::Size StyleCatalog::image_size(const StyleInfo& style) {
   return builtin_sizes_[style.id] = image.size();
 }
 
+StyleCatalog::EncodedPainting StyleCatalog::encode_painting(const cv::Mat& image) {
+  cv::Mat stored = std::max(image.cols, image.rows) > 1024 ? resize_longest(image, 1024) : image;
+  auto png = encode_image(stored, "png");
+  return {std::string(png.begin(), png.end()), make_thumbnail(stored)};
+}
+
 StyleInfo StyleCatalog::add_upload(const std::string& owner, const cv::Mat& image,
                                    const std::string& title, const std::string& artist,
                                    const std::string& description) {
+  return add_upload(new_id(), owner, encode_painting(image), title, artist, description);
+}
+
+StyleInfo StyleCatalog::add_upload(const std::string& id, const std::string& owner,
+                                   const EncodedPainting& painting, const std::string& title,
+                                   const std::string& artist, const std::string& description) {
   StyleRecord r;
-  r.id = new_id();
+  r.id = id;
   r.owner = owner;
   r.title = title;
   r.artist = artist;
   r.description = description;
   r.created_ms = now_ms();
-  cv::Mat stored = std::max(image.cols, image.rows) > 1024 ? resize_longest(image, 1024) : image;
-  auto png = encode_image(stored, "png");
-  images_.put(style_image_key(r.id),
-              std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
-  images_.put(style_thumb_key(r.id), make_thumbnail(stored));
-  jobs_.insert_style(r);
+  try {
+    images_.put(style_image_key(r.id), painting.png);
+    images_.put(style_thumb_key(r.id), painting.thumbnail);
+    jobs_.insert_style(r);
+  } catch (...) {
+    images_.remove(style_image_key(r.id));  // no bytes left behind that nothing lists
+    images_.remove(style_thumb_key(r.id));
+    throw;
+  }
   return from_record(r);
 }
 
@@ -228,6 +243,15 @@ void StyleCatalog::remove_upload(const std::string& id) {
   jobs_.remove_style(id);
   images_.remove(style_image_key(id));
   images_.remove(style_thumb_key(id));
+}
+
+int64_t StyleCatalog::uploaded_bytes(const std::string& owner) {
+  int64_t total = 0;
+  for (const auto& r : jobs_.list_styles(owner)) {
+    total += images_.size_of(style_image_key(r.id)).value_or(0) +
+             images_.size_of(style_thumb_key(r.id)).value_or(0);
+  }
+  return total;
 }
 
 }  // namespace pastiche::service

@@ -44,9 +44,22 @@ class StyleCatalog {
   cv::Mat style_image(const StyleInfo& style);         // BGR, for the Gatys engine
   cv::Size image_size(const StyleInfo& style);         // of style_image(), from its header
 
+  // An uploaded painting as stored: a PNG (longest side <= 1024) and its thumbnail.
+  struct EncodedPainting {
+    std::string png, thumbnail;
+    int64_t bytes() const { return static_cast<int64_t>(png.size() + thumbnail.size()); }
+  };
+  static EncodedPainting encode_painting(const cv::Mat& image);
+
   StyleInfo add_upload(const std::string& owner, const cv::Mat& image, const std::string& title,
                        const std::string& artist, const std::string& description);
-  void remove_upload(const std::string& id);
+  // Stores `painting` under `id` (a new id).
+  StyleInfo add_upload(const std::string& id, const std::string& owner,
+                       const EncodedPainting& painting, const std::string& title,
+                       const std::string& artist, const std::string& description);
+  void remove_upload(const std::string& id);  // its rows and images: their bytes are freed
+  // What `owner`'s uploaded paintings take in the image store (images and thumbnails).
+  int64_t uploaded_bytes(const std::string& owner);
 
   bool gatys_available() const { return gatys_available_; }
   size_t builtin_count() const { return builtins_.size(); }

@@ -67,7 +67,8 @@ WorkerProcess::WorkerProcess(WorkerProcessConfig config) : impl_(std::make_uniqu
                                             *m.stores.jobs, *m.stores.images);
   m.log->info("{} built-in style(s)", m.styles->builtin_count());
   m.quota = std::make_unique<StorageQuota>(*m.stores.jobs, *m.stores.images, cfg.max_disk_bytes,
-                                           cfg.keep_min_minutes, m.log);
+                                           cfg.keep_min_minutes, m.log, nullptr,
+                                           m.stores.reservations.get());
   if (cfg.worker.id.empty()) cfg.worker.id = new_worker_id();
   m.worker =
       std::make_unique<JobWorker>(cfg.worker, *m.stores.jobs, *m.stores.queue, *m.stores.images,

@@ -75,6 +75,13 @@ bool DiskImageStore::exists(const std::string& key) {
   return fs::is_regular_file(path_of(key), ec);
 }
 
+std::optional<int64_t> DiskImageStore::size_of(const std::string& key) {
+  std::error_code ec;
+  auto size = fs::file_size(path_of(key), ec);
+  if (ec) return std::nullopt;
+  return static_cast<int64_t>(size);
+}
+
 void DiskImageStore::remove(const std::string& key) {
   auto path = path_of(key);
   std::lock_guard lock(changes_mutex());

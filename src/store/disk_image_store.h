@@ -17,6 +17,7 @@ class DiskImageStore : public ImageStore {
   void remove(const std::string& key) override;
   void remove_prefix(const std::string& prefix) override;
   int64_t total_bytes() override { return total_.load(); }
+  std::optional<int64_t> size_of(const std::string& key) override;
 
   const std::filesystem::path& root() const { return root_; }
 

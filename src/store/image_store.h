@@ -17,6 +17,11 @@ class ImageStore {
   virtual void remove(const std::string& key) = 0;
   virtual void remove_prefix(const std::string& prefix) = 0;  // e.g. "jobs/<id>/"
   virtual int64_t total_bytes() = 0;
+  // One image's size, without reading it; nullopt when there is none.
+  virtual std::optional<int64_t> size_of(const std::string& key) {
+    auto bytes = get(key);
+    return bytes ? std::optional<int64_t>(static_cast<int64_t>(bytes->size())) : std::nullopt;
+  }
 };
 
 // Throws std::invalid_argument unless the key is [a-z0-9] segments with . _ - separated by '/'

@@ -196,6 +196,15 @@ void PgImageStore::remove_prefix(const std::string& prefix) {
   });
 }
 
+std::optional<int64_t> PgImageStore::size_of(const std::string& key) {
+  check_image_key(key);
+  return db_.autocommit([&](pqxx::transaction_base& tx) -> std::optional<int64_t> {
+    auto rows = tx.exec_params("SELECT size FROM images WHERE key = $1", key);
+    if (rows.empty()) return std::nullopt;
+    return rows[0][0].as<int64_t>();
+  });
+}
+
 int64_t PgImageStore::total_bytes() {
   return db_.autocommit([&](pqxx::transaction_base& tx) {
     return tx.exec("SELECT total_bytes FROM image_usage WHERE id = 1")[0][0].as<int64_t>();

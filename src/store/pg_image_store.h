@@ -28,6 +28,7 @@ class PgImageStore : public ImageStore {
   // once no worker runs it).
   void remove_prefix(const std::string& prefix) override;
   int64_t total_bytes() override;
+  std::optional<int64_t> size_of(const std::string& key) override;
 
  private:
   void check_location();
