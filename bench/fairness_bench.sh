@@ -3,12 +3,12 @@
 # jobs, then client B submits one fast and one Gatys job; when do B's jobs start and finish,
 # against A's? Then the per-client caps with their defaults. One server on 127.0.0.1, one worker
 # per lane, synthetic VGG weights (bench/service/make_inputs.py: no downloads, no ../shared).
-#   bench/fairness_bench.sh [build-dir=build] [port=18083] [a-jobs=50] [steps=150]
+#   bench/fairness_bench.sh [build-dir=build] [port=18083] [a-jobs=50] [steps=600]
 set -euo pipefail
 build=${1:-build}
 port=${2:-18083}
 a_jobs=${3:-50}
-steps=${4:-150}
+steps=${4:-600}
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/$build/pastiche"
 [[ -x "$bin" ]] || { echo "no $bin: build first"; exit 1; }
@@ -51,19 +51,25 @@ B=bench-client-b-000000002
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
 
-# 1. Turns: no caps, so A can queue its whole backlog.
+# 1. Turns: no caps, so A can queue its whole backlog (20 fast jobs, then the Gatys ones).
 start_server turns --max-jobs-per-client gatys=0 --max-work-per-client 0
 t_a=$(date +%s%3N)
+a_fast=()
+for i in $(seq 20); do  # a backlog in the fast lane first
+  reply=$(photo=photo.png submit "$A" style=starry_night method=fast size=1024)
+  a_fast+=("$(head -1 <<<"$reply" | jq -r .id)")
+done
 a_ids=()
 for i in $(seq "$a_jobs"); do
   reply=$(submit "$A" "${gatys[@]}")
   [[ $(tail -1 <<<"$reply") == 202 ]] || { echo "A's job $i refused: $reply"; exit 1; }
   a_ids+=("$(head -1 <<<"$reply" | jq -r .id)")
 done
-echo "A queued $a_jobs Gatys jobs (64 px, $steps steps) in $(($(date +%s%3N) - t_a)) ms"
-for _ in $(seq 300); do  # A's first job running
+echo "A queued 20 fast jobs (1024 px) and $a_jobs Gatys jobs (64 px, $steps steps) in" \
+  "$(($(date +%s%3N) - t_a)) ms"
+for _ in $(seq 300); do  # A's first Gatys job running, and a fast one
   [[ $(curl -s -H "X-Client-Token: $A" "$url/api/jobs/${a_ids[0]}" | jq -r .status) == running ]] &&
-    break
+    [[ $(curl -s "$url/api/device" | jq '.queue.fast // 0') -lt 20 ]] && break
   sleep 0.1
 done
 b_submitted_ms=$(date +%s%3N)
@@ -83,7 +89,9 @@ for _ in $(seq 1200); do  # both of B's jobs finished (at most 2 minutes)
 done
 curl -s -H "X-Client-Token: $A" "$url/api/history?limit=100" >"$work/a.json"
 curl -s -H "X-Client-Token: $B" "$url/api/history?limit=100" >"$work/b.json"
-for id in "${a_ids[@]}"; do curl -s -X DELETE -H "X-Client-Token: $A" "$url/api/jobs/$id" >/dev/null; done
+for id in "${a_ids[@]}" "${a_fast[@]}"; do
+  curl -s -X DELETE -H "X-Client-Token: $A" "$url/api/jobs/$id" >/dev/null
+done
 stop_server
 python3 - "$work/a.json" "$work/b.json" "$b_fast" "$b_gatys" "$b_submitted_ms" <<'EOF'
 import json, sys
@@ -93,6 +101,9 @@ def ms(t):
 a = json.load(open(sys.argv[1]))["items"]
 b = {j["id"]: j for j in json.load(open(sys.argv[2]))["items"]}
 fast, gatys, t0 = b[sys.argv[3]], b[sys.argv[4]], float(sys.argv[5])
+a_fast = [(ms(j["started_at"]), ms(j["finished_at"])) for j in a
+          if j["method"] == "fast" and j["started_at"] and j["finished_at"]]
+a = [j for j in a if j["method"] == "gatys"]
 a_runs = [(ms(j["started_at"]), ms(j["finished_at"])) for j in a if j["started_at"]]
 a_runs = [r for r in a_runs if r[1] is not None]
 running_at_submit = [r for r in a_runs if r[0] <= t0 < r[1]]
@@ -100,8 +111,16 @@ started_between = [r for r in a_runs if t0 <= r[0] < ms(gatys["started_at"])]
 a_secs = sorted(r[1] - r[0] for r in a_runs)
 print(f"A's Gatys jobs: {len(a_runs)} ran while measuring, median {a_secs[len(a_secs)//2]/1000:.2f} s each")
 print(f"A's jobs running when B submitted: {len(running_at_submit)}")
-print(f"B fast: waited {(ms(fast['started_at'])-t0)/1000:.2f} s, ran {fast['seconds']:.2f} s, "
-      f"finished {(ms(fast['finished_at'])-t0)/1000:.2f} s after submitting ({fast['status']})")
+fast_running = [r for r in a_fast if r[0] <= t0 < r[1]]
+fast_between = [r for r in a_fast if t0 <= r[0] < ms(fast["started_at"])]
+print(f"A's fast jobs (1024 px): {len(a_fast)} ran, median "
+      f"{sorted(r[1]-r[0] for r in a_fast)[len(a_fast)//2]/1000:.2f} s; running when B submitted: "
+      f"{len(fast_running)}, ending {(fast_running[0][1]-t0)/1000 if fast_running else 0:.2f} s later")
+print(f"B fast: waited {(ms(fast['started_at'])-t0)/1000:.2f} s, after {len(fast_between)} more of "
+      f"A's fast jobs started; ran {fast['seconds']:.2f} s, finished "
+      f"{(ms(fast['finished_at'])-t0)/1000:.2f} s after submitting ({fast['status']}); bound: "
+      f"{((fast_running[0][1]-t0)/1000 if fast_running else 0) + fast['seconds']:.2f} s "
+      f"(the running fast job's rest + its own time)")
 print(f"B Gatys: started {(ms(gatys['started_at'])-t0)/1000:.2f} s after submitting, after "
       f"{len(started_between)} more of A's jobs started; finished "
       f"{(ms(gatys['finished_at'])-t0)/1000:.2f} s after submitting ({gatys['status']})")
