@@ -69,7 +69,7 @@ for target in job_request service; do
   echo "fuzz: running $target for ${seconds}s ${runs[*]}"
   ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
     "$out/${target}_fuzz" -max_total_time="$seconds" "${runs[@]}" -max_len=65536 \
-    -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$out/$target-" "$out/corpus-$target" "$root/fuzz/corpus/$target" \
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/$target-" "$out/corpus-$target" "$root/fuzz/corpus/$target" \
     2> "$out/$target.log" || status=1
   grep -E "^(stat::|Done|==|SUMMARY|5xx)" "$out/$target.log" | tail -8 || true
   if [[ $status -ne 0 ]]; then tail -40 "$out/$target.log"; exit 1; fi

@@ -55,7 +55,7 @@ async def slow_connection(i, stop, counters):
             continue
         counters["open"] += 1
         try:
-            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
             await writer.drain()
             while not stop.is_set():
                 writer.write(b"a")
@@ -77,7 +77,7 @@ async def slow_connection(i, stop, counters):
 async def stream(client, job, k, stop, counters):
     source = f"127.0.2.{1 + (client * 8 + k) % 7}"
     reader, writer = await asyncio.open_connection("127.0.0.1", PORT, local_addr=(source, 0))
-    writer.write(f"GET /api/jobs/{job}/events HTTP/1.1\r\nHost: x\r\n"
+    writer.write(f"GET /api/jobs/{job}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                  f"X-Client-Token: {token(client)}\r\n\r\n".encode())
     await writer.drain()
     head = await asyncio.wait_for(reader.read(64), timeout=10)
@@ -107,7 +107,7 @@ async def timed_get(path, headers=""):
     t0 = time.perf_counter()
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}\r\n".encode())
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{headers}\r\n".encode())
         await writer.drain()
         data = await asyncio.wait_for(reader.read(), timeout=10)
         writer.close()

@@ -31,6 +31,7 @@ const bool registered = register_command(60, [](CLI::App& app) {
   auto max_upload_mb = std::make_shared<double>(config->max_upload_bytes / (1024.0 * 1024.0));
   auto max_disk_mb = std::make_shared<int64_t>(config->max_disk_bytes / (1024 * 1024));
   auto max_style_mb = std::make_shared<int64_t>(config->max_style_bytes_per_client / (1024 * 1024));
+  auto max_inflight_mb = std::make_shared<int64_t>(config->max_inflight_bytes / (1024 * 1024));
   auto* cmd = app.add_subcommand("serve", "Run the HTTP service: API, job queue and web UI");
   cmd->add_option("--host", config->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", config->port, "Port (0 = any free port)")->capture_default_str();
@@ -95,6 +96,11 @@ const bool registered = register_command(60, [](CLI::App& app) {
   cmd->add_option("--header-timeout", config->header_timeout_s,
                   "Seconds to receive a whole request head, however steadily it trickles")
       ->check(CLI::Range(0.5, 600.0))
+      ->capture_default_str();
+  cmd->add_option("--max-inflight-mb", *max_inflight_mb,
+                  "MiB of request bodies being received and responses not yet sent, all requests "
+                  "together (a quarter per address unless --trust-proxy); beyond: 503")
+      ->check(CLI::Range(int64_t{64}, int64_t{1} << 20))
       ->capture_default_str();
   cmd->add_option("--body-timeout", config->body_timeout_s,
                   "Seconds to receive a whole request body")
@@ -183,6 +189,10 @@ const bool registered = register_command(60, [](CLI::App& app) {
   cmd->add_option("--allowed-origin", config->allowed_origins,
                   "Another origin (scheme://host[:port]) whose pages may POST and DELETE here; "
                   "repeatable (default: only the server's own)");
+  cmd->add_option("--allowed-host", config->allowed_hosts,
+                  "A host name requests may address besides localhost, this machine's name and IP "
+                  "addresses (the public name behind a proxy); repeatable. Others get 421, "
+                  "against DNS rebinding");
   cmd->add_flag("--public-metrics", config->public_metrics,
                 "Serve /metrics and the detailed /api/device without the admin key");
   cmd->add_flag("--init", config->init,
@@ -192,7 +202,8 @@ const bool registered = register_command(60, [](CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--log-level", config->log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
-  cmd->callback([config, max_upload_mb, max_disk_mb, max_style_mb] {
+  cmd->callback([config, max_upload_mb, max_disk_mb, max_style_mb, max_inflight_mb] {
+    config->max_inflight_bytes = *max_inflight_mb * 1024 * 1024;
     config->max_upload_bytes = static_cast<int64_t>(*max_upload_mb * 1024 * 1024);
     config->max_disk_bytes = *max_disk_mb * 1024 * 1024;
     config->max_style_bytes_per_client = *max_style_mb * 1024 * 1024;

@@ -39,6 +39,29 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+std::string text_problem(std::string_view s, bool allow_lines) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned c = p[i];
+    if (c < 0x20 || c == 0x7f) {
+      if (allow_lines && (c == '\t' || c == '\n' || c == '\r')) continue;
+      return "control characters are not allowed";
+    }
+    // C1 controls: U+0080-U+009F are C2 80..C2 9F in UTF-8.
+    if (c == 0xc2 && i + 1 < s.size() && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
+      return "control characters are not allowed";
+    }
+    // U+202A-U+202E: E2 80 AA..AE; U+2066-U+2069: E2 81 A6..A9.
+    if (c == 0xe2 && i + 2 < s.size()) {
+      const unsigned b = p[i + 1], d = p[i + 2];
+      if ((b == 0x80 && d >= 0xaa && d <= 0xae) || (b == 0x81 && d >= 0xa6 && d <= 0xa9)) {
+        return "bidirectional override characters are not allowed";
+      }
+    }
+  }
+  return {};
+}
+
 std::string printable(std::string_view s, size_t max_chars) {
   std::string out;
   for (char ch : s.substr(0, max_chars)) {

@@ -14,6 +14,12 @@ bool is_valid_utf8(std::string_view s);
 // characters become '?', and it is cut to `max_chars` bytes (with an ellipsis).
 std::string printable(std::string_view s, size_t max_chars = 40);
 
+// Why `s` (valid UTF-8) is not acceptable as text a user typed, or "" when it is: control
+// characters (C0, DEL, C1) other than tab and line breaks where `allow_lines`, and the bidi
+// controls that make text display in another order than it is stored (U+202A-U+202E,
+// U+2066-U+2069): echoed back, they forge what other people read.
+std::string text_problem(std::string_view s, bool allow_lines);
+
 // A style or model name: 1-64 of [A-Za-z0-9_.-], not starting with '.' (safe as a file stem).
 bool is_valid_style_name(std::string_view s);
 

@@ -24,6 +24,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr int64_t kReleaseAfterBytes = 16 * 1024 * 1024;
+
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -58,7 +60,9 @@ struct Server::Impl {
 
   ConnectionTable connections;
   StreamRegistry streams;
+  std::unique_ptr<InflightBudget> budget;
   std::atomic<int64_t> refused_busy{0};
+  std::atomic<int64_t> freed_since_release{0};  // bytes of completed requests since the release
 
   std::thread sweeper;
   std::mutex sweeper_mutex;
@@ -119,13 +123,35 @@ struct Server::Impl {
   static void on_completed(void* cls, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
     auto* self = static_cast<Impl*>(cls);
     auto* rs = static_cast<RequestState*>(*con_cls);
-    if (rs) self->connections.request_done(rs->conn);
+    if (rs) {
+      self->connections.request_done(rs->conn);
+      self->freed_since_release += rs->budget.bytes();
+    }
     delete rs;
     *con_cls = nullptr;
   }
 
+  // libmicrohttpd's URL decoding, with escaped control characters refused (see unescape_url).
+  static size_t on_unescape(void* cls, MHD_Connection* connection, char* s) {
+    bool bad = false;
+    size_t n = unescape_url(s, &bad);
+    if (bad) {
+      const MHD_ConnectionInfo* info =
+          MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+      if (info) {
+        static_cast<Impl*>(cls)->connections.mark_bad_url(
+            static_cast<ConnectionTable::Entry*>(info->socket_context));
+      }
+    }
+    return n;
+  }
+
   MHD_Result queue(MHD_Connection* connection, RequestState& rs) {
-    if (rs.res.stream) connections.set_phase(rs.conn, ConnectionTable::Phase::stream);
+    if (rs.res.stream) {
+      connections.set_phase(rs.conn, ConnectionTable::Phase::stream);
+    } else {
+      connections.sending(rs.conn, static_cast<int64_t>(rs.res.body.size()));
+    }
     MHD_Response* response = make_response(connection, rs.res, streams);
     if (!response) return MHD_NO;
     MHD_Result ok = MHD_queue_response(connection, static_cast<unsigned>(rs.res.status), response);
@@ -144,7 +170,7 @@ struct Server::Impl {
       return self->begin(connection, url, method, *rs);
     }
     if (*upload_size > 0) {
-      read_body(*rs, upload, *upload_size, self->options.max_body_bytes);
+      read_body(*rs, upload, *upload_size);
       *upload_size = 0;
       return MHD_YES;
     }
@@ -159,12 +185,16 @@ struct Server::Impl {
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     rs.conn = info ? static_cast<ConnectionTable::Entry*>(info->socket_context) : nullptr;
     connections.set_phase(rs.conn, ConnectionTable::Phase::body);
-    const Refusal refusal = read_head(connection, url, method, options, rs);
+    const bool bad_url = connections.take_bad_url(rs.conn);
+    const Refusal refusal = read_head(connection, url, method, options, *budget, bad_url, rs);
     if (refusal.status == 0) return MHD_YES;
     rs.res = Response();
     rs.res.status = refusal.status;
     rs.res.set_content("{\"error\":\"" + refusal.message + "\"}", "application/json");
     rs.res.set_header("Connection", "close");
+    if (refusal.retry_after_s > 0) {
+      rs.res.set_header("Retry-After", std::to_string(refusal.retry_after_s));
+    }
     finish_headers(rs.res);
     if (logger) logger(rs.req, rs.res, 0);
     rs.ready = true;
@@ -175,11 +205,17 @@ struct Server::Impl {
   MHD_Result dispatch(MHD_Connection* connection, RequestState& rs) {
     rs.dispatched = true;
     connections.set_phase(rs.conn, ConnectionTable::Phase::busy);
-    if (rs.too_large || rs.bad_form) {
-      rs.res.status = rs.too_large ? 413 : 400;
-      rs.res.set_content(rs.too_large ? R"({"error":"the request is too large"})"
-                                      : R"({"error":"malformed form body"})",
-                         "application/json");
+    if (rs.over_budget || rs.too_large || rs.bad_form) {
+      std::string error =
+          rs.over_budget ? "the server is receiving too much at once; try again "
+                           "shortly"
+          : rs.too_large ? "the request is too large"
+          : rs.fields > options.max_form_fields
+              ? "the form has more than " + std::to_string(options.max_form_fields) + " fields"
+              : "malformed form body";
+      rs.res.status = rs.over_budget ? 503 : rs.too_large ? 413 : 400;
+      if (rs.over_budget) rs.res.set_header("Retry-After", "5");
+      rs.res.set_content("{\"error\":\"" + error + "\"}", "application/json");
       finish_headers(rs.res);
       if (logger) logger(rs.req, rs.res, 0);
       rs.ready = true;
@@ -189,7 +225,19 @@ struct Server::Impl {
     MHD_suspend_connection(connection);
     RequestState* state = &rs;
     bool posted = pool->post([this, state, connection] {
-      handle(state->req, state->res);
+      if (load_spilled(*state)) {
+        handle(state->req, state->res);
+      } else {
+        state->res.status = 503;
+        state->res.set_header("Retry-After", "5");
+        state->res.set_content(R"({"error":"the upload could not be read back; try again"})",
+                               "application/json");
+        finish_headers(state->res);
+      }
+      // The body has been handled: what the request holds from now on is its response.
+      state->req = Request();
+      state->budget.release();
+      state->budget.take(static_cast<int64_t>(state->res.body.size()));
       state->ready = true;
       MHD_resume_connection(connection);
     });
@@ -211,17 +259,29 @@ struct Server::Impl {
   // ---- deadlines ----
 
   void sweep() {
-    Deadlines deadlines{options.header_timeout_s, options.body_timeout_s, options.keep_alive_idle_s,
-                        options.pressure_fraction, options.max_connections};
+    Deadlines deadlines;
+    deadlines.header_timeout_s = options.header_timeout_s;
+    deadlines.body_timeout_s = options.body_timeout_s;
+    deadlines.send_timeout_s = options.send_timeout_s;
+    deadlines.min_send_rate = std::max(1.0, options.min_send_rate);
+    deadlines.keep_alive_idle_s = options.keep_alive_idle_s;
+    deadlines.pressure_fraction = options.pressure_fraction;
+    deadlines.max_connections = options.max_connections;
     auto last_wake = Clock::now();
     std::unique_lock lock(sweeper_mutex);
     while (!sweeper_stop) {
       sweeper_cv.wait_for(lock, std::chrono::milliseconds(100));
       if (sweeper_stop) break;
-      connections.cut_late(deadlines);
-      if (seconds_since(last_wake) >= options.stream_wake_s) {
+      // A stream cut because its client left ends on its next write: wake them all now.
+      const int streams_cut = connections.cut_late(deadlines);
+      if (streams_cut > 0 || seconds_since(last_wake) >= options.stream_wake_s) {
         last_wake = Clock::now();
         streams.wake_all();
+      }
+      // After a burst of large requests, hand the freed memory back (allocators keep it).
+      if (options.release_memory && freed_since_release >= kReleaseAfterBytes) {
+        freed_since_release = 0;
+        options.release_memory();
       }
     }
   }
@@ -294,6 +354,7 @@ int Server::start() {
   freeaddrinfo(found);
 
   m.pool = std::make_unique<HandlerPool>(o.handler_threads, o.max_waiting_requests);
+  m.budget = std::make_unique<InflightBudget>(o.max_inflight_bytes, o.max_inflight_bytes_per_ip);
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                    MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
   std::vector<MHD_OptionItem> opts = {
@@ -306,6 +367,7 @@ int Server::start() {
       {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&Impl::on_connection), &m},
       {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&Impl::on_completed), &m},
       {MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&Impl::log_mhd), nullptr},
+      {MHD_OPTION_UNESCAPE_CALLBACK, reinterpret_cast<intptr_t>(&Impl::on_unescape), &m},
       {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, nullptr},
   };
   if (o.max_connections_per_ip > 0) {
@@ -370,6 +432,7 @@ ServerStats Server::stats() const {
   s.cut_slow = m.connections.cut_slow();
   s.reclaimed_idle = m.connections.reclaimed_idle();
   s.refused_busy = m.refused_busy;
+  s.inflight_bytes = m.budget ? m.budget->held() : 0;
   return s;
 }
 

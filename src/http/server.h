@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http/message.h"
 #include "http/router.h"
@@ -28,8 +29,25 @@ struct ServerOptions {
   size_t max_waiting_requests = 1024;  // read but not yet handled; beyond: 503
   int network_threads = 2;
   int max_connections = 4096;
-  int max_connections_per_ip = 64;  // 0 = no limit (behind a reverse proxy)
-  int64_t max_body_bytes = 21 * 1024 * 1024;
+  int max_connections_per_ip = 64;            // 0 = no limit (behind a reverse proxy)
+  int64_t max_body_bytes = 21 * 1024 * 1024;  // a multipart/form-data body; beyond: 413
+  // Any other body (URL-encoded, JSON) is parsed in memory: it has a small limit of its own.
+  int64_t max_form_bytes = 256 * 1024;
+  size_t max_form_fields = 256;  // fields of a form body or parts of a multipart one; beyond: 400
+  // Request bodies being received and responses not yet sent, held by all requests together and
+  // by one client address (0 = no limit; off behind a proxy); beyond: 503 + Retry-After.
+  int64_t max_inflight_bytes = 1024LL * 1024 * 1024;
+  int64_t max_inflight_bytes_per_ip = 256LL * 1024 * 1024;
+  size_t spill_bytes = 256 * 1024;  // a multipart part beyond this is received into a temp file
+  std::string spill_dir;            // where; "" = $TMPDIR or /tmp
+  // Paths answered even while the budget is full (health checks: their answers are tiny).
+  std::vector<std::string> always_served = {"/healthz"};
+  // A response must be sent within send_timeout_s + its size / min_send_rate (bytes/s).
+  double send_timeout_s = 20;
+  double min_send_rate = 64 * 1024;
+  // Called (on the sweeper thread) once requests that held many bytes have completed, to hand
+  // freed memory back to the system (e.g. tcmalloc's release); none when empty.
+  std::function<void()> release_memory;
   size_t max_head_bytes = 64 * 1024;  // request line + headers; beyond: 431
   size_t max_path_bytes = 4096;       // beyond: 414
   double header_timeout_s = 10;
@@ -47,6 +65,7 @@ struct ServerStats {
   int64_t cut_slow = 0;          // connections closed for missing a deadline, since start
   int64_t reclaimed_idle = 0;    // keep-alive connections closed under pressure, since start
   int64_t refused_busy = 0;      // 503 because every handler thread was busy, since start
+  int64_t inflight_bytes = 0;    // request and response bodies held now
 };
 
 class Server {

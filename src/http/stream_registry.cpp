@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include "http/connection_table.h"
+
 namespace pastiche::http {
 
 struct StreamRegistry::Link {
@@ -59,6 +61,11 @@ ssize_t StreamRegistry::read(void* closure, uint64_t, char* buf, size_t max) {
     return static_cast<ssize_t>(n);
   }
   if (link.ended) return MHD_CONTENT_READER_END_OF_STREAM;
+  // The client has gone (the sweeper found it and woke us): end now, freeing the stream's slot,
+  // instead of parking until a write fails.
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(link.connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (info && peer_gone(info->connect_fd)) return MHD_CONTENT_READER_END_WITH_ERROR;
   // Nothing to send: park the connection (no thread, no polling) until wake().
   link.suspended = true;
   MHD_suspend_connection(link.connection);
@@ -67,10 +74,15 @@ ssize_t StreamRegistry::read(void* closure, uint64_t, char* buf, size_t max) {
 
 void StreamRegistry::release(void* closure) {
   auto* holder = static_cast<std::shared_ptr<Link>*>(closure);
+  // The source goes now, not when wake_all() next prunes the link: it may hold a slot that the
+  // client wants back for its next stream. Destroyed outside the lock (it may wake the link).
+  std::shared_ptr<StreamSource> gone;
   {
     std::lock_guard lock((*holder)->mutex);
     (*holder)->closed = true;
+    gone = std::move((*holder)->source);
   }
+  gone.reset();
   delete holder;
 }
 

@@ -219,6 +219,9 @@ FormFields fields_from_json(const std::string& body) {
   FormFields f;
   for (const auto& [key, value] : j.items()) {
     if (auto text = scalar_text(value)) {
+      if (std::string problem = text_problem(*text, false); !problem.empty()) {
+        fail(printable(key), problem);
+      }
       f[key] = *text;
     } else if (value.is_null()) {
       continue;

@@ -36,4 +36,17 @@ bool RateLimiter::allow(const std::string& key, std::chrono::steady_clock::time_
   return false;
 }
 
+bool RateLimiter::blocked(const std::string& key, double* retry_after) {
+  if (rate_ <= 0) return false;
+  std::lock_guard lock(mutex_);
+  auto it = buckets_.find(key);
+  if (it == buckets_.end()) return false;
+  auto now = std::chrono::steady_clock::now();
+  double elapsed = std::chrono::duration<double>(now - it->second.last).count();
+  double tokens = std::min(burst_, it->second.tokens + elapsed * rate_);
+  if (tokens >= 1.0) return false;
+  if (retry_after) *retry_after = (1.0 - tokens) / rate_;
+  return true;
+}
+
 }  // namespace pastiche::service

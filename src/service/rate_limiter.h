@@ -16,6 +16,9 @@ class RateLimiter {
   // The same at a given time (tests step the clock instead of sleeping).
   bool allow(const std::string& key, std::chrono::steady_clock::time_point now,
              double* retry_after_seconds = nullptr);
+  // True (and the seconds until a token is back) when `key`'s bucket is empty; takes nothing.
+  // For buckets that count failures: refuse while blocked, take a token on each failure.
+  bool blocked(const std::string& key, double* retry_after_seconds = nullptr);
   bool enabled() const { return rate_ > 0; }
 
  private:

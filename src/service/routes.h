@@ -65,6 +65,8 @@ struct Context {
   std::atomic<int> stylize_in_flight{0};
   std::atomic<bool> stopping{false};
   StreamSlots stream_slots{config.max_streams_per_client, config.max_streams_per_ip};
+  // Wrong X-Admin-Key values per address: 10 at once, then one a minute (guessing is hopeless).
+  RateLimiter admin_failures{1.0 / 60, 10};
   http::Server* http = nullptr;  // set once it is started (connection figures for /metrics)
   // The database check behind /healthz (a real write), at most once a second however often
   // the endpoint is polled.

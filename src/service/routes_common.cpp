@@ -53,8 +53,16 @@ http::Handler wrap(Context& ctx, RouteHandler handler) {
     try {
       Call call{req, res, {}, false, client_ip(req, ctx.config.trust_proxy)};
       if (req.has_header("X-Admin-Key")) {
+        // Checked before the comparison: while an address is blocked even the right key is
+        // refused, so guessing gains nothing.
+        double retry = 0;
+        if (ctx.admin_failures.blocked(call.ip, &retry)) {
+          throw HttpError(429, "X-Admin-Key: too many wrong keys from this address; try later",
+                          std::max(1.0, retry));
+        }
         if (ctx.config.admin_key.empty() ||
             !secure_equals(req.get_header_value("X-Admin-Key"), ctx.config.admin_key)) {
+          ctx.admin_failures.allow(call.ip);
           throw HttpError(403, "X-Admin-Key: not accepted");
         }
         call.admin = true;
@@ -116,6 +124,9 @@ void check_text_field(const std::string& name, const std::string& value) {
   if (!is_valid_utf8(name)) throw InputError(printable(name) + ": the field name is not UTF-8");
   if (name.size() > 100) throw InputError(printable(name) + ": unknown field");
   if (!is_valid_utf8(value)) throw InputError(name + ": not valid UTF-8 text");
+  // Only a painting's description may span lines.
+  std::string problem = text_problem(value, name == "description");
+  if (!problem.empty()) throw InputError(name + ": " + problem);
 }
 
 }  // namespace

@@ -133,11 +133,13 @@ void handle_healthz(Context& ctx, Call& c) {
                        : draining          ? "draining"
                        : warnings.empty()  ? "ok"
                                            : "warning";
-  json body = {{"status", status},
-               {"warnings", warnings},
-               {"database", db_problem.empty() ? json("ok") : json(db_problem)},
-               {"queue", {{"queued", queued}, {"running", running}, {"max", max}}}};
+  // Anyone sees the status (what a load balancer needs); the database's error text names its
+  // host, port and user, so the rest needs the admin key.
+  json body = {{"status", status}};
   if (may_see_details(ctx, c)) {
+    body["warnings"] = warnings;
+    body["database"] = db_problem.empty() ? json("ok") : json(db_problem);
+    body["queue"] = {{"queued", queued}, {"running", running}, {"max", max}};
     body["disk"] = {{"free_bytes", free_bytes}, {"used_bytes", used}, {"quota_bytes", quota}};
     body["memory"] = {{"available_bytes", d.memory_available_bytes},
                       {"total_bytes", d.memory_total_bytes},

@@ -206,11 +206,26 @@ void Server::Impl::build_http() {
   o.max_body_bytes = cfg.max_upload_bytes + 1024 * 1024;
   o.header_timeout_s = cfg.header_timeout_s;
   o.body_timeout_s = cfg.body_timeout_s;
+  o.max_inflight_bytes = std::max(cfg.max_inflight_bytes, 2 * o.max_body_bytes);
+  // Behind a proxy every request comes from the proxy's address: only the total applies.
+  // An address may always hold two of the largest uploads.
+  o.max_inflight_bytes_per_ip =
+      cfg.trust_proxy ? 0 : std::max(cfg.max_inflight_bytes / 4, 2 * o.max_body_bytes);
+  // Uploads arrive into unnamed files in the data directory: disk, not memory, while they trickle.
+  o.spill_dir = (fs::path(cfg.data_dir) / "tmp").string();
+  fs::create_directories(o.spill_dir);
+  o.release_memory = [] { release_free_memory(); };
   m.http = std::make_unique<http::Server>(o);
   auto& server = *m.http;
 
   server.set_default_headers(security_headers());
-  server.set_pre_routing([&m](const http::Request& req, http::Response& res) {
+  server.set_pre_routing([&m, served = served_host_names(cfg.host, cfg.allowed_hosts,
+                                                         cfg.allowed_origins)](
+                             const http::Request& req, http::Response& res) {
+    if (std::string refused = host_refusal(req, served); !refused.empty()) {
+      send_error(res, 421, refused);
+      return true;
+    }
     if (req.path == "/healthz" || req.path == "/metrics") return false;
     if (req.method == "POST" || req.method == "DELETE" || req.method == "PUT" ||
         req.method == "PATCH") {

@@ -40,6 +40,9 @@ struct ServerConfig {
   int max_streams_per_ip = 32;
   double header_timeout_s = 10;  // the whole request head, however steadily it trickles
   double body_timeout_s = 120;   // the whole body
+  // Request bodies being received and responses not yet sent, all requests together (a quarter
+  // of it per client address); beyond: 503 + Retry-After.
+  int64_t max_inflight_bytes = 1024LL * 1024 * 1024;
   int max_queue = 64;
   // Fair share per client token: at most this many queued + running jobs per lane (a lane not
   // named, or 0: no cap), and at most max_work_per_client_s estimated seconds of queued + running
@@ -62,6 +65,9 @@ struct ServerConfig {
   bool trust_proxy = false;  // rate-limit by X-Forwarded-For (behind nginx)
   // Origins (scheme://host[:port]) besides the server's own that may POST and DELETE.
   std::vector<std::string> allowed_origins;
+  // Host names (besides localhost, this machine's name, IP literals and the allowed origins'
+  // hosts) that requests may address: a public name behind a proxy. Others get 421.
+  std::vector<std::string> allowed_hosts;
   bool public_metrics = false;  // /metrics and the full /api/device without the admin key
   bool init = false;            // allow a new job database beside existing job images
   bool log_console = true;

@@ -19,4 +19,17 @@ http::Headers security_headers();
 // Requests without either header (curl, scripts) are not browser-driven and pass.
 std::string cross_origin_refusal(const http::Request& req, const std::vector<std::string>& allowed);
 
+// The host names this server answers to, against DNS rebinding (a page on evil.example whose
+// name is made to resolve to this server would otherwise pass the same-origin check with its own
+// Host): "localhost", this machine's name, `host` when it is a name, the hosts of
+// `allowed_origins`, and `allowed_hosts` (names, optionally with a port, which is ignored).
+// IP literals are always accepted: a rebinding page cannot make the browser send one.
+std::vector<std::string> served_host_names(const std::string& host,
+                                           const std::vector<std::string>& allowed_hosts,
+                                           const std::vector<std::string>& allowed_origins);
+
+// Empty when the request's Host header names this server (or is absent, as in HTTP/1.0);
+// otherwise why not (for a 421).
+std::string host_refusal(const http::Request& req, const std::vector<std::string>& served);
+
 }  // namespace pastiche::service

@@ -216,7 +216,8 @@ TEST_F(Hardening, EventStreamsPerClientAreCapped) {
   std::string id = submit_long_gatys(a);
   std::vector<std::unique_ptr<RawConnection>> streams;
   std::string request = "GET /api/jobs/" + id +
-                        "/events HTTP/1.1\r\nHost: x\r\nX-Client-Token: " + kToken + "\r\n\r\n";
+                        "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Client-Token: " + kToken +
+                        "\r\n\r\n";
   for (int i = 0; i < 3; ++i) {
     streams.push_back(std::make_unique<RawConnection>(server->port()));
     streams.back()->send(request);
@@ -233,7 +234,7 @@ TEST_F(Hardening, EventStreamsPerClientAreCapped) {
   auto b = api(other_token);
   std::string mine = b.submit({{"style", "tiny"}, {"size", "64"}}, png_of(test_photo(64, 64)));
   other.send("GET /api/jobs/" + mine +
-             "/events HTTP/1.1\r\nHost: x\r\nX-Client-Token: " + other_token + "\r\n\r\n");
+             "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Client-Token: " + other_token + "\r\n\r\n");
   EXPECT_NE(other.read(5000ms, "event:").find("200 OK"), std::string::npos);
   a.del("/api/jobs/" + id);
 }
@@ -418,8 +419,8 @@ TEST_F(Hardening, ShutdownEndsEventStreamsWithAFinalEvent) {
   std::string id = submit_long_gatys(a);
   a.wait_running(id);
   RawConnection stream(server->port());
-  stream.send("GET /api/jobs/" + id + "/events HTTP/1.1\r\nHost: x\r\nX-Client-Token: " + kToken +
-              "\r\n\r\n");
+  stream.send("GET /api/jobs/" + id +
+              "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Client-Token: " + kToken + "\r\n\r\n");
   EXPECT_NE(stream.read(5000ms, "event: status").find("event: status"), std::string::npos);
   std::thread stopper([&] { server->server->stop(); });
   std::string rest = stream.read(10000ms, "event: shutdown");
@@ -427,6 +428,96 @@ TEST_F(Hardening, ShutdownEndsEventStreamsWithAFinalEvent) {
   EXPECT_NE(rest.find("event: shutdown"), std::string::npos) << rest.substr(0, 300);
   EXPECT_NE(rest.find("retry: 5000"), std::string::npos);
   EXPECT_TRUE(stream.wait_closed(5000ms));
+}
+
+// ---- issue 26, item 7: the smaller findings ----
+
+TEST_F(Hardening, PublicHealthShowsTheStatusOnly) {
+  start([](service::ServerConfig& c) { c.admin_key = "hardening-admin-key-01"; });
+  auto health = parse_json(api().get("/healthz"));
+  ASSERT_TRUE(health.is_object());
+  EXPECT_EQ(health.size(), 1u) << health.dump();  // no database host, user, paths or counts
+  EXPECT_TRUE(health.contains("status"));
+}
+
+TEST_F(Hardening, AHostNameThatIsNotThisServersIsRefused) {
+  start([](service::ServerConfig& c) { c.allowed_hosts = {"pastiche.example.org"}; });
+  auto a = api();
+  auto with_host = [&](const std::string& host) {
+    httplib::Headers h = client_headers(kToken);
+    h.emplace("Host", host);
+    return Reply(a.http.Get("/api/styles", h));
+  };
+  // A page of evil.example whose name was rebound to this address, posting as the user would.
+  Reply rebound = with_host("evil.example:" + std::to_string(server->port()));
+  EXPECT_EQ(rebound.status, 421);
+  EXPECT_NE(error_of(rebound).find("--allowed-host"), std::string::npos) << rebound.body;
+  EXPECT_EQ(with_host("localhost:" + std::to_string(server->port())).status, 200);
+  EXPECT_EQ(with_host("127.0.0.1").status, 200);
+  EXPECT_EQ(with_host("[::1]:8080").status, 200);
+  EXPECT_EQ(with_host("Pastiche.Example.Org").status, 200);
+}
+
+TEST_F(Hardening, WrongAdminKeysAreLimitedPerAddressEvenBeforeTheRightOne) {
+  const std::string key = "hardening-admin-key-02";
+  start([&](service::ServerConfig& c) { c.admin_key = key; });
+  auto a = api();
+  auto with_key = [&](const std::string& k) {
+    return Reply(a.http.Get("/api/history", {{"X-Admin-Key", k}}));
+  };
+  int forbidden = 0;
+  Reply last;
+  for (int i = 0; i < 30; ++i) {
+    last = with_key("guess-" + std::to_string(i));
+    if (last.status == 403) forbidden++;
+    if (last.status == 429) break;
+  }
+  EXPECT_EQ(forbidden, 10);
+  EXPECT_EQ(last.status, 429);
+  EXPECT_FALSE(last.get_header_value("Retry-After").empty());
+  // Blocked: the right key is not even compared, so a lucky guess learns nothing.
+  EXPECT_EQ(with_key(key).status, 429);
+  // Requests without a key are not affected.
+  EXPECT_EQ(a.get("/api/history")->status, 200);
+}
+
+TEST_F(Hardening, ControlAndBidiCharactersInTextFieldsAreRefused) {
+  start();
+  auto a = api();
+  std::string painting = png_of(synthetic_style_image(64, 64));
+  for (const std::string& title :
+       {std::string("a\0b", 3), std::string("bell\a"), std::string("esc\x1b[31m"),
+        std::string("\xe2\x80\xae"
+                    "gnp.exe"),
+        std::string("c1\xc2\x85")}) {
+    auto r = a.post("/api/styles",
+                    {{"title", title, "", ""}, {"image", painting, "p.png", "image/png"}});
+    EXPECT_EQ(r->status, 400) << printable(title);
+    EXPECT_EQ(error_of(r).rfind("title:", 0), 0u) << r->body;
+  }
+  // A description may span lines; a title may not.
+  auto lines = a.post("/api/styles",
+                      {{"title", "Two\nlines", "", ""}, {"image", painting, "p.png", "image/png"}});
+  EXPECT_EQ(lines->status, 400);
+  auto described = a.post("/api/styles", {{"title", "Fine", "", ""},
+                                          {"description", "First line\n\tsecond", "", ""},
+                                          {"image", painting, "p.png", "image/png"}});
+  EXPECT_EQ(described->status, 201) << described->body;
+  Reply json_body =
+      a.http.Post("/api/jobs", client_headers(kToken),
+                  "{\"style\": \"tiny\\u0007\", \"content_job\": \"x\"}", "application/json");
+  EXPECT_EQ(json_body.status, 400);
+  EXPECT_EQ(error_of(json_body).rfind("style:", 0), 0u) << json_body.body;
+}
+
+TEST_F(Hardening, ANulInThePathIsRefusedAndDeletesNothing) {
+  start();
+  auto a = api();
+  std::string id = a.submit({{"style", "tiny"}}, png_of(test_photo()));
+  a.wait_finished(id);
+  Reply cut = a.http.Delete("/api/history/" + id + "%00xyz", client_headers(kToken));
+  EXPECT_EQ(cut.status, 400);
+  EXPECT_EQ(a.get("/api/jobs/" + id)->status, 200);
 }
 
 }  // namespace
