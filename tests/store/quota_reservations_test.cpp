@@ -95,9 +95,18 @@ TEST_P(QuotaReservationsContract, ConcurrentReservationsOnTwoNodesNeverPassTheQu
     });
   }
   for (auto& t : threads) t.join();
-  EXPECT_EQ(accepted.load(), 10);
-  EXPECT_EQ(node_a->images().total_bytes(), 10 * kJob);
+  // Never more than fits. Fewer is possible: between a put's commit and its release the bytes
+  // count twice (too much for a moment, never too little).
+  EXPECT_GE(accepted.load(), 1);
+  EXPECT_LE(accepted.load(), 10);
+  EXPECT_EQ(node_a->images().total_bytes(), accepted.load() * kJob);
   EXPECT_EQ(ledger_a->reserved_bytes(system_clock_ms()), 0);
+  // Nothing left behind: the room that is left can be taken, exactly.
+  const int left = 10 - accepted.load();
+  for (int i = 0; i < left; ++i) {
+    EXPECT_TRUE(ledger_a->try_reserve("late" + std::to_string(i), kJob, kQuota, system_clock_ms()));
+  }
+  EXPECT_FALSE(ledger_a->try_reserve("one-too-many", kJob, kQuota, system_clock_ms()));
 }
 
 PASTICHE_INSTANTIATE_IMAGE_BACKENDS(QuotaReservationsContract);
