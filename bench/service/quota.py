@@ -4,7 +4,7 @@
 Issue 26's reproductions 3 and 4 against a server with --max-disk-mb 10:
   uploads: 30 clients each upload a 1024x1024 noise PNG as a painting (POST /api/styles); prints
            the answers, the image store's bytes before and after, and what a fresh client's
-           submit gets afterwards;
+           submit (512 px) gets afterwards;
   submits: 40 clients submit a 512x512 noise photo at once (fast method, size 512); waits for
            the accepted jobs to finish and prints the stored bytes against the quota.
 Stored bytes come from GET /healthz with the admin key (disk.used_bytes). Loopback only.
@@ -81,9 +81,9 @@ if MODE == "uploads":
     print(f"30 painting uploads (1024x1024 noise, {mb(len(png))} each) vs quota {mb(quota)}:")
     print(f"  answers: {dict((s, answers.count(s)) for s in sorted(set(answers)))}")
     print(f"  stored: {mb(before)} -> {mb(after)} ({after / quota:.2f}x the quota)")
-    status, body = request("POST", "/api/jobs", "late-client-00000001", {"style": STYLE, "size": "256"},
-                           ("content", noise_png(256)))
-    print(f"  a fresh client's submit afterwards: {status}")
+    status, body = request("POST", "/api/jobs", "late-client-00000001", {"style": STYLE, "size": "512"},
+                           ("content", noise_png(512)))
+    print(f"  a fresh client's submit afterwards (512x512 noise photo, size 512): {status}")
 else:
     photo = noise_png(512)
     def submit(i):

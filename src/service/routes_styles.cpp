@@ -55,6 +55,18 @@ void check_style_bytes(Context& ctx, const std::string& client, int64_t adding, 
                            " of them (--max-style-mb-per-client); delete some first");
 }
 
+// All clients' paintings together: at most config.style_quota_percent of the disk quota (507).
+void check_style_share(Context& ctx, int64_t adding) {
+  if (ctx.config.max_disk_bytes <= 0) return;
+  const int64_t share = ctx.config.max_disk_bytes / 100 * ctx.config.style_quota_percent;
+  const int64_t kept = ctx.images.bytes_under("styles/");
+  if (kept + adding <= share) return;
+  throw StorageFull("storage full: the paintings clients uploaded take " + mib(kept) + " of the " +
+                    mib(share) + " the server keeps for them (" +
+                    std::to_string(ctx.config.style_quota_percent) +
+                    "% of its disk quota: they never expire); try again later");
+}
+
 }  // namespace
 
 void register_style_routes(http::Router& http, Context& ctx) {
@@ -87,6 +99,7 @@ void register_style_routes(http::Router& http, Context& ctx) {
               cv::Mat image = decode_upload(bytes, ctx.config, "image", 0);
               auto painting = StyleCatalog::encode_painting(image);
               check_style_bytes(ctx, c.client, painting.bytes(), false);
+              check_style_share(ctx, painting.bytes());
               const std::string id = new_id();
               // Uploads never expire: the quota refuses one that does not fit, as it refuses a
               // job; reserved until its images are stored (they count themselves then).
@@ -95,8 +108,9 @@ void register_style_routes(http::Router& http, Context& ctx) {
                   ctx.styles.add_upload(id, c.client, painting, title, artist, description);
               reservation.release();
               try {
-                // Two uploads of one client at once both passed the check: neither stays.
+                // Uploads at once all passed the checks: those that went past a cap give way.
                 check_style_bytes(ctx, c.client, 0, true);
+                check_style_share(ctx, 0);
               } catch (...) {
                 ctx.styles.remove_upload(style.id);
                 throw;

@@ -59,6 +59,9 @@ struct ServerConfig {
   int keep_min_minutes = 30;  // the quota keeps jobs finished more recently (and unfetched ones)
   int max_styles_per_client = 50;  // uploaded paintings one client may keep
   int64_t max_style_bytes_per_client = 64LL * 1024 * 1024;  // ...and their bytes; 0 = no cap
+  // Uploaded paintings never expire: all clients' together may take this share of the disk
+  // quota, so that finished jobs can always make room for new ones.
+  int style_quota_percent = 50;
   double rate_limit = 20;  // requests per second per client; 0 = off
   double rate_burst = 60;
   std::string admin_key;     // empty = no admin access

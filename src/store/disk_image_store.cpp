@@ -82,6 +82,17 @@ std::optional<int64_t> DiskImageStore::size_of(const std::string& key) {
   return static_cast<int64_t>(size);
 }
 
+int64_t DiskImageStore::bytes_under(const std::string& prefix) {
+  int64_t total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(path_of(prefix), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::error_code ec2;
+    if (it->is_regular_file(ec2)) total += static_cast<int64_t>(it->file_size(ec2));
+  }
+  return total;
+}
+
 void DiskImageStore::remove(const std::string& key) {
   auto path = path_of(key);
   std::lock_guard lock(changes_mutex());

@@ -18,6 +18,7 @@ class DiskImageStore : public ImageStore {
   void remove_prefix(const std::string& prefix) override;
   int64_t total_bytes() override { return total_.load(); }
   std::optional<int64_t> size_of(const std::string& key) override;
+  int64_t bytes_under(const std::string& prefix) override;
 
   const std::filesystem::path& root() const { return root_; }
 

@@ -17,6 +17,8 @@ class ImageStore {
   virtual void remove(const std::string& key) = 0;
   virtual void remove_prefix(const std::string& prefix) = 0;  // e.g. "jobs/<id>/"
   virtual int64_t total_bytes() = 0;
+  // The bytes of every image under `prefix` (e.g. "styles/").
+  virtual int64_t bytes_under(const std::string& prefix) = 0;
   // One image's size, without reading it; nullopt when there is none.
   virtual std::optional<int64_t> size_of(const std::string& key) {
     auto bytes = get(key);

@@ -205,6 +205,19 @@ std::optional<int64_t> PgImageStore::size_of(const std::string& key) {
   });
 }
 
+int64_t PgImageStore::bytes_under(const std::string& prefix) {
+  check_image_key(prefix);
+  const std::string under = prefix.back() == '/' ? prefix : prefix + "/";
+  return db_.autocommit([&](pqxx::transaction_base& tx) {
+    return tx
+        .exec_params1(
+            "SELECT COALESCE(SUM(size), 0)::BIGINT FROM images WHERE key >= $1 AND "
+            "key < $2",
+            under, range_end(under))[0]
+        .as<int64_t>();
+  });
+}
+
 int64_t PgImageStore::total_bytes() {
   return db_.autocommit([&](pqxx::transaction_base& tx) {
     return tx.exec("SELECT total_bytes FROM image_usage WHERE id = 1")[0][0].as<int64_t>();

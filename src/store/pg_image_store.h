@@ -29,6 +29,7 @@ class PgImageStore : public ImageStore {
   void remove_prefix(const std::string& prefix) override;
   int64_t total_bytes() override;
   std::optional<int64_t> size_of(const std::string& key) override;
+  int64_t bytes_under(const std::string& prefix) override;
 
  private:
   void check_location();

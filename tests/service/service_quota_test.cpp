@@ -58,7 +58,10 @@ TEST_P(QuotaTest, PaintingUploadsCountInTheQuotaAndDeletingOneFreesIt) {
   const cv::Mat painting = noise(160, 160);
   const std::string png = png_of(painting);
   const int64_t stored = service::StyleCatalog::encode_painting(painting).bytes();
-  start([&](service::ServerConfig& c) { c.max_disk_bytes = 2 * stored + stored / 2; });
+  start([&](service::ServerConfig& c) {
+    c.max_disk_bytes = 2 * stored + stored / 2;
+    c.style_quota_percent = 100;  // paintings may fill it: its own test below
+  });
   auto a = api(kAlice);
 
   std::vector<std::string> ids;
@@ -88,6 +91,29 @@ TEST_P(QuotaTest, PaintingUploadsCountInTheQuotaAndDeletingOneFreesIt) {
   EXPECT_EQ(big.status, 507) << big.body;
   EXPECT_EQ(stored_image_bytes(), 2 * stored);
   EXPECT_EQ(uploaded_styles(b), 0);
+}
+
+// ...and after them the submits: paintings never expire, so all clients' together take at most
+// half of the quota; jobs, which expire, keep the rest.
+TEST_P(QuotaTest, PaintingsTakeAtMostTheirShareSoJobsAlwaysHaveRoom) {
+  const cv::Mat painting = noise(320, 320);
+  const std::string png = png_of(painting);
+  const int64_t stored = service::StyleCatalog::encode_painting(painting).bytes();
+  start([&](service::ServerConfig& c) { c.max_disk_bytes = 4 * stored + stored / 2; });
+  for (const char* token : {kAlice, kBob}) {
+    auto client = api(token);
+    EXPECT_EQ(upload(client, png).status, 201);
+  }
+  auto third = api("carol-client-token-0003");
+  auto refused = upload(third, png);
+  EXPECT_EQ(refused.status, 507) << refused.body;
+  EXPECT_NE(refused.body.find("50% of its disk quota"), std::string::npos) << refused.body;
+  EXPECT_FALSE(refused.get_header_value("Retry-After").empty());
+  EXPECT_EQ(stored_image_bytes(), 2 * stored);
+  EXPECT_EQ(uploaded_styles(third), 0);
+  // The other half is the jobs': a submit still fits.
+  const std::string id = third.submit({{"style", "tiny"}}, png_of(test_photo(64, 64)));
+  EXPECT_EQ(third.wait_finished(id)["status"], "done");
 }
 
 TEST_P(QuotaTest, OneClientsPaintingsHaveAByteCapOfTheirOwn) {

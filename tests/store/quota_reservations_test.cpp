@@ -109,6 +109,23 @@ TEST_P(QuotaReservationsContract, ConcurrentReservationsOnTwoNodesNeverPassTheQu
   EXPECT_FALSE(ledger_a->try_reserve("one-too-many", kJob, kQuota, system_clock_ms()));
 }
 
+// What the service counts uploaded paintings with (their share of the quota).
+TEST_P(QuotaReservationsContract, BytesUnderAPrefix) {
+  auto h = backend().open();
+  auto& images = h->images();
+  EXPECT_EQ(images.bytes_under("styles/"), 0);
+  images.put("styles/a.png", "12345");
+  images.put("styles/a.thumb.jpg", "123");
+  images.put("jobs/x/result.png", "1234567");
+  images.put("stylesheet.png", "12");
+  EXPECT_EQ(images.bytes_under("styles/"), 8);
+  EXPECT_EQ(images.bytes_under("jobs/"), 7);
+  EXPECT_EQ(*images.size_of("styles/a.png"), 5);
+  EXPECT_FALSE(images.size_of("styles/none.png"));
+  images.remove("styles/a.png");
+  EXPECT_EQ(images.bytes_under("styles/"), 3);
+}
+
 PASTICHE_INSTANTIATE_IMAGE_BACKENDS(QuotaReservationsContract);
 
 }  // namespace
