@@ -3,13 +3,13 @@
 
 Holds N slow-header connections (a partial request head, one more byte every 2 s, reconnecting
 when the server cuts them at its head deadline) from 127.0.1.x addresses and M open event
-streams from 25 clients on 127.0.2.x, while a well-behaved client on 127.0.0.1 times
+streams from 25 or more clients (8 each) on 127.0.2.x, while a well-behaved client on 127.0.0.1 times
 GET /healthz and GET /api/jobs/{id} on fresh connections. Prints latency percentiles, failures
 and the server's connection counters. Only loopback addresses are used; every loop is bounded.
 
   slow_clients.py PORT PHOTO ADMIN_KEY [slow=1000] [streams=200] [seconds=20]
 """
-import asyncio, json, resource, statistics, sys, time, urllib.request
+import asyncio, json, multiprocessing, queue, resource, socket, statistics, sys, time, urllib.request
 
 PORT = int(sys.argv[1])
 PHOTO = open(sys.argv[2], "rb").read()
@@ -17,7 +17,11 @@ ADMIN = sys.argv[3]
 SLOW = int(sys.argv[4]) if len(sys.argv) > 4 else 1000
 STREAMS = int(sys.argv[5]) if len(sys.argv) > 5 else 200
 SECONDS = float(sys.argv[6]) if len(sys.argv) > 6 else 20
-CLIENTS = 25
+# Enough clients and addresses that the per-client (8) and per-address (32) stream caps and the
+# per-address connection cap (64) admit them all.
+CLIENTS = max(25, -(-STREAMS // 8))
+STREAM_ADDRESSES = max(7, -(-STREAMS // 30))
+SLOW_ADDRESSES = max(25, -(-SLOW // 60))
 
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
@@ -45,7 +49,7 @@ def submit(i):
 
 
 async def slow_connection(i, stop, counters):
-    source = f"127.0.1.{1 + i % 25}"
+    source = f"127.0.1.{1 + i % SLOW_ADDRESSES}"
     while not stop.is_set():
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", PORT, local_addr=(source, 0))
@@ -75,7 +79,7 @@ async def slow_connection(i, stop, counters):
 
 
 async def stream(client, job, k, stop, counters):
-    source = f"127.0.2.{1 + (client * 8 + k) % 7}"
+    source = f"127.0.2.{1 + (client * 8 + k) % STREAM_ADDRESSES}"
     reader, writer = await asyncio.open_connection("127.0.0.1", PORT, local_addr=(source, 0))
     writer.write(f"GET /api/jobs/{job}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                  f"X-Client-Token: {token(client)}\r\n\r\n".encode())
@@ -125,13 +129,44 @@ def report(name, samples):
           f"p99 {q[98]:6.2f} ms  max {ms[-1]:7.2f} ms  failed {failed}")
 
 
-async def measure(job, label):
+def timed_get_blocking(path, headers=""):
+    t0 = time.perf_counter()
+    try:
+        with socket.create_connection(("127.0.0.1", PORT), timeout=10) as c:
+            c.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{headers}\r\n"
+                      .encode())
+            data = b""
+            while chunk := c.recv(65536):
+                data += chunk
+        ok = data.startswith(b"HTTP/1.1 200")
+    except OSError:
+        ok = False
+    return (time.perf_counter() - t0) * 1000, ok
+
+
+def measure_process(job, results):
     samples = {"healthz": [], "job": []}
     end = time.monotonic() + SECONDS
     while time.monotonic() < end:
-        samples["healthz"].append(await timed_get("/healthz"))
-        samples["job"].append(await timed_get(f"/api/jobs/{job}", f"X-Client-Token: {token(0)}\r\n"))
-        await asyncio.sleep(0.02)
+        samples["healthz"].append(timed_get_blocking("/healthz"))
+        samples["job"].append(timed_get_blocking(f"/api/jobs/{job}", f"X-Client-Token: {token(0)}\r\n"))
+        time.sleep(0.02)
+    results.put(samples)
+
+
+async def measure(job, label):
+    """The timings come from a process of their own: the attack's event loop (thousands of
+    connections in one Python process) would otherwise delay them itself."""
+    results = multiprocessing.Queue()
+    proc = multiprocessing.Process(target=measure_process, args=(job, results))
+    proc.start()
+    samples = None
+    while samples is None:
+        try:
+            samples = results.get_nowait()
+        except queue.Empty:
+            await asyncio.sleep(0.2)
+    proc.join()
     print(f"--- {label}")
     report("GET /healthz", samples["healthz"])
     report("GET /api/jobs/{id}", samples["job"])
@@ -153,7 +188,7 @@ async def main():
     counters = {"open": 0, "cut": 0, "refused": 0, "streams": 0, "stream_refused": 0,
                 "stream_ended": 0}
     tasks = [asyncio.create_task(slow_connection(i, stop, counters)) for i in range(SLOW)]
-    per_client = max(1, STREAMS // CLIENTS)
+    per_client = max(1, -(-STREAMS // CLIENTS))
     tasks += [asyncio.create_task(stream(c, jobs[c], k, stop, counters))
               for c in range(CLIENTS) for k in range(per_client)]
     for _ in range(100):  # wait (bounded) until the attack is in place

@@ -75,15 +75,8 @@ EnqueueResult PgJobQueue::enqueue(const JobRecord& job, const EnqueueOptions& op
           r.client_lane_seconds = row[2].as<double>();
         }
       }
-      if (options.max_client_jobs > 0 && r.client_jobs >= options.max_client_jobs) {
-        r.refused = EnqueueResult::Refusal::client_jobs;
-        return r;
-      }
-      if (options.max_client_seconds > 0 && all_jobs > 0 &&
-          r.client_seconds + options.estimated_seconds > options.max_client_seconds) {
-        r.refused = EnqueueResult::Refusal::client_seconds;
-        return r;
-      }
+      r.refused = client_cap_refusal(options, r, all_jobs);
+      if (!r.ok()) return r;
     }
     if (options.max_queued > 0) {
       tx.exec_params("SELECT pg_advisory_xact_lock($1)", kEnqueueLock);

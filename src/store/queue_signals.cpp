@@ -133,4 +133,16 @@ void UpdateHub::publish(const std::string& id) {
   }
 }
 
+EnqueueResult::Refusal client_cap_refusal(const EnqueueOptions& options, const EnqueueResult& r,
+                                          int64_t all_jobs) {
+  if (options.max_client_jobs > 0 && r.client_jobs >= options.max_client_jobs) {
+    return EnqueueResult::Refusal::client_jobs;
+  }
+  if (options.max_client_seconds > 0 && all_jobs > 0 &&
+      r.client_seconds + options.estimated_seconds > options.max_client_seconds) {
+    return EnqueueResult::Refusal::client_seconds;
+  }
+  return EnqueueResult::Refusal::none;
+}
+
 }  // namespace pastiche

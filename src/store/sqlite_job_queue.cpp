@@ -48,15 +48,8 @@ EnqueueResult SqliteJobQueue::enqueue(const JobRecord& job, const EnqueueOptions
           r.client_lane_seconds = mine.real(2);
         }
       }
-      if (options.max_client_jobs > 0 && r.client_jobs >= options.max_client_jobs) {
-        r.refused = EnqueueResult::Refusal::client_jobs;
-        return r;
-      }
-      if (options.max_client_seconds > 0 && all_jobs > 0 &&
-          r.client_seconds + options.estimated_seconds > options.max_client_seconds) {
-        r.refused = EnqueueResult::Refusal::client_seconds;
-        return r;
-      }
+      r.refused = client_cap_refusal(options, r, all_jobs);
+      if (!r.ok()) return r;
     }
     if (options.max_queued > 0) {
       SqliteStatement count(db, "SELECT COUNT(*) FROM jobs WHERE status='queued'");

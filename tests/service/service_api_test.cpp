@@ -23,19 +23,6 @@ constexpr const char* kBob = "bob-client-token-000002";
 class ServiceTest : public BackendServerTest {
  protected:
   Api api(const std::string& token = kAlice) { return ServerTest::api(token); }
-  // Bytes in the image store (the data directory's images, or PostgreSQL's table).
-  int64_t stored_image_bytes() {
-    if (!pg) {
-      int64_t total = 0;
-      for (const auto& e : std::filesystem::recursive_directory_iterator(
-               std::filesystem::path(files.data_dir) / "images")) {
-        if (e.is_regular_file()) total += static_cast<int64_t>(e.file_size());
-      }
-      return total;
-    }
-    PgDatabase db(pg->url(), 1);
-    return PgImageStore(db, images_dir).total_bytes();
-  }
 };
 
 TEST_P(ServiceTest, StylesListBuiltinsWithMethodsAndThumbnails) {

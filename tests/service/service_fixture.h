@@ -18,6 +18,8 @@
 #include "image/image_io.h"
 #include "service/server.h"
 #include "service/service_files.h"
+#include "store/pg_connection.h"
+#include "store/pg_image_store.h"
 #include "store/store_backends.h"
 
 namespace pastiche::testing {
@@ -188,6 +190,20 @@ class BackendServerTest : public ServerTest, public ::testing::WithParamInterfac
     if (GetParam() == "postgres_files") images_dir = files.dir.file("shared-images");
   }
   bool on_postgres() const { return pg != nullptr; }
+  // Bytes in the image store (the data directory's images, or PostgreSQL's table).
+  int64_t stored_image_bytes() {
+    if (!pg) {
+      int64_t total = 0;
+      for (const auto& e : std::filesystem::recursive_directory_iterator(
+               std::filesystem::path(files.data_dir) / "images")) {
+        if (e.is_regular_file()) total += static_cast<int64_t>(e.file_size());
+      }
+      return total;
+    }
+    PgDatabase db(pg->url(), 1);
+    return PgImageStore(db, images_dir).total_bytes();
+  }
+
 };
 
 // A Gatys job that runs for minutes (until cancelled): something to watch, stream or stop.

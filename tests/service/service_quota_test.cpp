@@ -22,19 +22,6 @@ constexpr const char* kBob = "bob-client-token-000002";
 
 class QuotaTest : public BackendServerTest {
  protected:
-  // Bytes in the image store (the data directory's images, or PostgreSQL's count).
-  int64_t stored_image_bytes() {
-    if (!pg) {
-      int64_t total = 0;
-      for (const auto& e : std::filesystem::recursive_directory_iterator(
-               std::filesystem::path(files.data_dir) / "images")) {
-        if (e.is_regular_file()) total += static_cast<int64_t>(e.file_size());
-      }
-      return total;
-    }
-    PgDatabase db(pg->url(), 1);
-    return PgImageStore(db, images_dir).total_bytes();
-  }
   int uploaded_styles(Api& a) {
     const json styles = parse_json(a.get("/api/styles"));
     int n = 0;
