@@ -203,7 +203,6 @@ class BackendServerTest : public ServerTest, public ::testing::WithParamInterfac
     PgDatabase db(pg->url(), 1);
     return PgImageStore(db, images_dir).total_bytes();
   }
-
 };
 
 // A Gatys job that runs for minutes (until cancelled): something to watch, stream or stop.
