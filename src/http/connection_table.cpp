@@ -89,7 +89,9 @@ int ConnectionTable::cut_late(const Deadlines& d) {
   int streams_cut = 0;
   std::lock_guard lock(mutex_);
   bool pressure = static_cast<double>(entries_.size()) > d.pressure_fraction * d.max_connections;
-  double head_limit = pressure ? std::min(2.0, d.header_timeout_s) : d.header_timeout_s;
+  // Under pressure slow heads are not cut sooner: making room (below) keeps slots free, and a
+  // shorter deadline only made attackers reconnect faster (thousands of cuts a second).
+  double head_limit = d.header_timeout_s;
   double keep_alive = pressure ? 0.5 : d.keep_alive_idle_s;
   auto now = Clock::now();
   for (Entry* e : entries_) {

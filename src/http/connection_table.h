@@ -1,7 +1,8 @@
 // The open connections and the deadline each one is held to, so that no client can keep a
 // connection by sending slowly: a whole request head within header_timeout of connecting (or of
 // the previous response), a whole body within body_timeout. Above pressure_fraction of
-// max_connections, idle keep-alive connections are closed and the head deadline shortens.
+// max_connections, idle keep-alive connections are closed; above 95 %, the connections that have
+// waited longest for their head are cut down to 90 %, so a new client always finds a slot.
 // A late connection is shut down (shutdown(2)); the event loop then sees it end and closes it.
 #pragma once
 #include <atomic>

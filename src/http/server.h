@@ -7,8 +7,8 @@
 //   response on a keep-alive connection), the body within `body_timeout` of the head: a
 //   byte-a-second trickle is cut at the deadline, however steady;
 // - connections per address and in all are capped (the kernel's accept queue holds the rest);
-// - above `pressure_fraction` of the cap, idle keep-alive connections are closed and the head
-//   deadline shortens;
+// - above `pressure_fraction` of the cap, idle keep-alive connections are closed; above 95 %,
+//   the heads waiting longest are cut down to 90 %, so a new client always finds a slot;
 // - event streams wait suspended (no thread) and are woken when there is something to send.
 #pragma once
 #include <cstdint>

@@ -51,9 +51,18 @@ bool looks_alive(const pqxx::connection& conn) {
 
 }  // namespace
 
+std::string with_connect_timeout(const std::string& url) {
+  if (url.find("connect_timeout") != std::string::npos) return url;
+  const std::string setting = "connect_timeout=" + std::to_string(kConnectTimeoutSeconds);
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + setting;
+  }
+  return url + (url.empty() ? "" : " ") + setting;
+}
+
 std::unique_ptr<pqxx::connection> connect_postgres(const std::string& url) {
   try {
-    return std::make_unique<pqxx::connection>(url);
+    return std::make_unique<pqxx::connection>(with_connect_timeout(url));
   } catch (const std::exception& e) {
     throw DatabaseUnavailable("cannot connect to PostgreSQL at '" + redact_database_url(url) +
                               "': " + trimmed(e.what()));

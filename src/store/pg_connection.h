@@ -129,7 +129,11 @@ class PgDatabase {
 };
 
 // Opens a new connection to `url`; DatabaseUnavailable, with a message naming the (redacted)
-// URL, on failure.
+// URL, on failure. A URL without its own connect_timeout gets kConnectTimeoutSeconds: an
+// unreachable host would otherwise hold the request (or the worker) for minutes.
 std::unique_ptr<pqxx::connection> connect_postgres(const std::string& url);
+inline constexpr int kConnectTimeoutSeconds = 5;
+// `url` (a postgresql:// URI or a key=value string) with connect_timeout added unless present.
+std::string with_connect_timeout(const std::string& url);
 
 }  // namespace pastiche

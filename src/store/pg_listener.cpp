@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "store/pg_connection.h"
+
 namespace pastiche {
 
 namespace {
@@ -75,7 +77,7 @@ void PgListener::loop() {
   while (!stop_) {
     if (!conn) {
       try {
-        conn = std::make_unique<pqxx::connection>(url_);
+        conn = std::make_unique<pqxx::connection>(with_connect_timeout(url_));
         for (const auto& channel : channels_) {
           receivers.push_back(std::make_unique<Receiver>(*conn, channel, on_notify_));
         }

@@ -1,6 +1,11 @@
 // A database that goes away: the stores throw DatabaseUnavailable (the service's 503), never a
 // plain error, and the PostgreSQL pool replaces its stale connections once the database is back.
+#include <netinet/in.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include "common/error.h"
 #include "store/database_outage.h"
@@ -8,6 +13,34 @@
 
 namespace pastiche::testing {
 namespace {
+
+TEST(PgOutage, ConnectTimeoutIsAddedUnlessTheUrlHasOne) {
+  EXPECT_EQ(with_connect_timeout("postgresql:///db?host=/tmp&port=5432"),
+            "postgresql:///db?host=/tmp&port=5432&connect_timeout=5");
+  EXPECT_EQ(with_connect_timeout("postgres://u@h/db"), "postgres://u@h/db?connect_timeout=5");
+  EXPECT_EQ(with_connect_timeout("host=h dbname=db"), "host=h dbname=db connect_timeout=5");
+  EXPECT_EQ(with_connect_timeout("postgresql://h/db?connect_timeout=1"),
+            "postgresql://h/db?connect_timeout=1");
+}
+
+// A server that accepts the TCP connection but never answers (a hung or black-holed database):
+// the connection attempt ends after the timeout with DatabaseUnavailable instead of hanging.
+TEST(PgOutage, ADatabaseThatNeverAnswersTimesOut) {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);  // the kernel completes the handshake; nobody reads
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string url = "postgresql://nobody@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) +
+                          "/none?connect_timeout=1&sslmode=disable";
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(connect_postgres(url), DatabaseUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  ::close(listener);
+}
 
 TEST(PgOutage, StaleConnectionsAreReplacedBeforeUse) {
   PASTICHE_SKIP_WITHOUT_POSTGRES();
