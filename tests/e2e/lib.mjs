@@ -44,7 +44,8 @@ export async function close() {
 // startServer). page.errors collects page errors and console errors; page.cspViolations() the
 // Content-Security-Policy violations (securitypolicyviolation events and console reports);
 // page.firstResponse is the response of the first page load.
-export async function visitor({ phone = false, dark = false, cookies = null, baseURL = BASE_URL } = {}) {
+// `options`: more browser-context options (e.g. a viewport, or bypassCSP to inject a test tool).
+export async function visitor({ phone = false, dark = false, cookies = null, baseURL = BASE_URL, options = {} } = {}) {
   const b = await launch();
   const context = await b.newContext({
     baseURL,
@@ -55,6 +56,7 @@ export async function visitor({ phone = false, dark = false, cookies = null, bas
     colorScheme: dark ? 'dark' : 'light',
     reducedMotion: 'reduce',
     acceptDownloads: true,
+    ...options,
   });
   context.setDefaultTimeout(15000);
   if (cookies) await context.addCookies(cookies);
@@ -269,11 +271,18 @@ export async function startServer({ args = [], dataDir = null, port = null } = {
     await exited;
     clearTimeout(t);
   };
+  // A crash or power cut: no drain, no `shutdown` event, open streams just go silent or break.
+  const kill = async () => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exited;
+  };
   await launchOne();
   return {
     url, port: p, dataDir: dir,
     log: () => out,
     stop,
+    kill,
     restart: launchOne,
     async dispose() {
       await stop();

@@ -130,6 +130,70 @@ describe('followJob', () => {
     expect(log.ends.at(-1).status).toBe('done');
   });
 
+  it('a heartbeating stream that goes silent is lost contact: said within 5 s, then recovered', async () => {
+    const { log, handlers } = recorder();
+    const conn = [];
+    handlers.connection = (ok) => conn.push(ok);
+    let up = true;
+    const getJob = vi.fn(async () => {
+      if (!up) throw new ApiError('down', 0);
+      return { id: 'f', status: 'running', attempts: 1 };
+    });
+    followJob({ id: 'f', attempts: 1 }, handlers, { EventSource: FakeSource, getJob });
+    const first = latest();
+    first.emit('heartbeat', { at: 1 });
+    await vi.advanceTimersByTimeAsync(2000);
+    first.emit('progress', { iteration: 5, total: 10 });
+    up = false;
+    await vi.advanceTimersByTimeAsync(3900);
+    expect(log.notices).toEqual([]);
+    await vi.advanceTimersByTimeAsync(700); // 4.6 s of silence
+    expect(first.closed).toBe(true);
+    expect(log.notices.at(-1)).toMatch(/^Lost contact with the server/);
+    expect(conn).toEqual([false]);
+    // Still away: no failure, the notice stays.
+    await vi.advanceTimersByTimeAsync(10000);
+    expect(log.ends).toEqual([]);
+    expect(log.notices.at(-1)).toMatch(/^Lost contact/);
+    up = true;
+    await vi.advanceTimersByTimeAsync(3100);
+    expect(conn).toEqual([false, true]);
+    expect(log.notices.at(-1)).toBe(null);
+    expect(FakeSource.all.length).toBe(2);
+  });
+
+  it('without heartbeats from the server, a quiet stream is not taken for a dead one', async () => {
+    const { log, handlers } = recorder();
+    followJob({ id: 'g' }, handlers, { EventSource: FakeSource, getJob: vi.fn() });
+    latest().emit('status', { id: 'g', status: 'queued' });
+    await vi.advanceTimersByTimeAsync(30000);
+    expect(latest().closed).toBe(false);
+    expect(log.notices).toEqual([]);
+  });
+
+  it('a broken stream and no answer: lost contact at once', async () => {
+    const { log, handlers } = recorder();
+    const getJob = vi.fn(async () => { throw new ApiError('down', 0); });
+    followJob({ id: 'h' }, handlers, { EventSource: FakeSource, getJob });
+    latest().emit('progress', { iteration: 1, total: 10 });
+    latest().fail();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(log.notices.at(-1)).toMatch(/^Lost contact/);
+  });
+
+  it('a job whose attempts grew, or that went back to the queue, is reported restarted', async () => {
+    const { handlers } = recorder();
+    const restarted = [];
+    handlers.restarted = (j) => restarted.push(j.attempts);
+    followJob({ id: 'i', status: 'running', attempts: 1 }, handlers, { EventSource: FakeSource, getJob: vi.fn() });
+    latest().emit('status', { id: 'i', status: 'running', attempts: 1 });
+    expect(restarted).toEqual([]);
+    latest().emit('status', { id: 'i', status: 'running', attempts: 2 });
+    expect(restarted).toEqual([2]);
+    latest().emit('status', { id: 'i', status: 'queued', attempts: 2 });
+    expect(restarted).toEqual([2, 2]);
+  });
+
   it('stop() ends everything quietly', async () => {
     const { log, handlers } = recorder();
     const stop = followJob({ id: 'e' }, handlers, { EventSource: FakeSource, getJob: vi.fn() });

@@ -107,3 +107,70 @@ export function strengthLabel(pos) {
   if (pos < 80) return 'Strong';
   return 'Very strong';
 }
+
+// A wait as a person says it: "40 s", "2 min", "1 h 5 min" (rounded; "about" is the caller's).
+export function formatWait(seconds) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(+seconds) || +seconds < 0) return '';
+  const s = +seconds;
+  if (s < 5) return 'a few seconds';
+  if (s < 60) return `${Math.round(s / 5) * 5} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  return `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
+}
+
+// Bytes as megabytes the way upload limits are meant (MiB, "MB" to people): 20, 22.9.
+export function megabytes(n) {
+  if (!Number.isFinite(n) || n < 0) return '';
+  return `${+(n / 1048576).toFixed(1)} MB`;
+}
+
+// "1000000000" → "1 000 000 000" (a narrow no-break space between groups of three).
+export function groupDigits(text) {
+  return String(text).replace(/\d{5,}/g, (d) => d.replace(/\B(?=(\d{3})+$)/g, '\u202f'));
+}
+
+// The form's names for the fields the server names in 400 answers ("field": "tv_weight").
+export const FIELD_LABELS = {
+  content: 'The photo',
+  image: 'The painting',
+  style: 'The painting',
+  size: 'Size',
+  steps: 'Steps',
+  style_weight: 'Style strength',
+  strength: 'Style strength',
+  stroke_scale: 'Brush size',
+  blend: 'Blend with photo',
+  tv_weight: 'Smoothness',
+  seed: 'Seed',
+  style_mix: 'Style mix',
+  original_colors: 'Keep original colours',
+  title: 'Title',
+  caption: 'Caption',
+};
+
+// The server's "<field>: <problem>" in plain words, named as the form names the control:
+// "tv_weight: must be between 0 and 1000000000" → "Smoothness must be between 0 and 1 000 000 000";
+// "content: cannot load image: not an image (detected: …); use JPEG, …" → "The photo could not
+// be read: it is not an image. Use JPEG, …".
+export function plainFieldError(field, text) {
+  let rest = String(text || '').trim();
+  const m = /^([a-z_][a-z0-9_]*)(\[\d+\])?(\s*\(([^)]*)\))?:\s*/.exec(rest);
+  if (m && (!field || m[1] === field)) {
+    field = m[1];
+    rest = rest.slice(m[0].length);
+  }
+  if (!field) return rest ? rest.charAt(0).toUpperCase() + rest.slice(1) : '';
+  let label = FIELD_LABELS[field] || field.replace(/_/g, ' ').replace(/^\w/, (c) => c.toUpperCase());
+  if (m && m[4]) label = `${label} ${m[4]}`;
+  const load = /^cannot load [^:]*:\s*(.*)$/s.exec(rest);
+  if (load) {
+    let why = load[1]
+      .replace(/^not an image \(detected:[^)]*\)/, 'it is not an image')
+      .replace(/;\s*(\w)/, (_, c) => `. ${c.toUpperCase()}`);
+    if (!/[.!?]$/.test(why)) why += '.';
+    return groupDigits(`${label} could not be read: ${why}`);
+  }
+  rest = rest.replace(/\.$/, '');
+  return groupDigits(`${label} ${/^(must|is|are|has|cannot|can|should|needs?)\b/.test(rest) ? rest : `: ${rest}`}`).replace(' : ', ': ');
+}

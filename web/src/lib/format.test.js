@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import {
   formatDuration, relativeTime, formatBytes, styleMixString, parseStyleMix, paramsSummary, brushLabel, fastStrengthLabel,
-  strengthToWeight, weightToStrength,
+  strengthToWeight, weightToStrength, formatWait, megabytes, groupDigits, plainFieldError,
 } from './format.js';
 import { describeError } from './api.js';
 
@@ -63,7 +63,15 @@ describe('format', () => {
   });
   it('error messages', () => {
     expect(describeError(429, '', 30)).toMatch(/queue is full.*30 s/);
-    expect(describeError(400, 'size: must be between 64 and 2048')).toBe('Size: must be between 64 and 2048');
+    expect(describeError(429, 'queue: full (64 jobs waiting)', 130)).toBe('The queue is full; the server expects room in about 2 min.');
+    expect(describeError(429, 'client job cap: this client already has 4 queued or running gatys jobs', 40))
+      .toMatch(/^You already have .* about 40 s\. This client already has 4/);
+    expect(describeError(400, 'size: must be between 64 and 2048')).toBe('Size must be between 64 and 2048');
+    expect(describeError(400, 'tv_weight: must be between 0 and 1000000000', null, 'tv_weight'))
+      .toBe('Smoothness must be between 0 and 1\u202f000\u202f000\u202f000');
+    expect(describeError(400, 'content: cannot load image: not an image (detected: unknown binary data); use JPEG, PNG, WebP, BMP or TIFF', null, 'content'))
+      .toBe('The photo could not be read: it is not an image. Use JPEG, PNG, WebP, BMP or TIFF.');
+    expect(describeError(400, 'no field here')).toBe('No field here');
     expect(describeError(415, 'cannot decode image')).toMatch(/isn’t an image.*cannot decode/);
   });
 });
@@ -71,4 +79,29 @@ describe('format', () => {
 it('an instant (arbitrary) job is summarised as such, with its strength', () => {
   expect(paramsSummary({ method: 'arbitrary', width: 512, height: 384, params: { strength: 0.6 } }))
     .toBe('Instant · 512×384 · strength 60%');
+});
+
+describe('waits, sizes and field messages', () => {
+  it('waits', () => {
+    expect(formatWait(2)).toBe('a few seconds');
+    expect(formatWait(38)).toBe('40 s');
+    expect(formatWait(130)).toBe('2 min');
+    expect(formatWait(3900)).toBe('1 h 5 min');
+    expect(formatWait(null)).toBe('');
+  });
+  it('megabytes', () => {
+    expect(megabytes(20971520)).toBe('20 MB');
+    expect(megabytes(24012390)).toBe('22.9 MB');
+  });
+  it('digit groups', () => {
+    expect(groupDigits('between 0 and 9223372036854775807')).toBe('between 0 and 9\u202f223\u202f372\u202f036\u202f854\u202f775\u202f807');
+    expect(groupDigits('between 64 and 2048')).toBe('between 64 and 2048');
+  });
+  it('field messages in the form’s words', () => {
+    expect(plainFieldError('seed', 'seed: must be between 0 and 10')).toBe('Seed must be between 0 and 10');
+    expect(plainFieldError('steps', 'steps: must be 0 (automatic) or between 0 and 2000')).toBe('Steps must be 0 (automatic) or between 0 and 2000');
+    expect(plainFieldError('content', 'content[2] (holiday.jpg): cannot load image: corrupt or truncated JPEG'))
+      .toBe('The photo holiday.jpg could not be read: corrupt or truncated JPEG.');
+    expect(plainFieldError('size', 'size: too big')).toBe('Size: too big');
+  });
 });
