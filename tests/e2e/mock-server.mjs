@@ -14,11 +14,14 @@
 // SIGINT/SIGTERM ends open event streams with `retry: 5000` + `event: shutdown`.
 // POST /api/_mock/restart?seconds=N (no Origin check) plays a restart without exiting: streams
 // get `shutdown`, every request gets 503 for N seconds (default 3), running jobs start over.
+// POST /api/_mock/freeze?seconds=N plays a hung server: no heartbeats, progress or answers for N s
+// (default 10), connections left open.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import * as social from './mock-social.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = Object.fromEntries(
@@ -48,6 +51,7 @@ const SECURITY_HEADERS = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 let drainingUntil = 0; // a played restart: 503 until then
+let frozenUntil = 0; // a played hang (POST /api/_mock/freeze?seconds=N): silence until then
 
 const BUILTIN = [
   ['starry_night', 'The Starry Night', 'Vincent van Gogh, 1889', 'Swirling ultramarine and cobalt night sky over a quiet village, laid on in thick, rhythmic impasto strokes. Expect bold curving brushwork and glowing yellow highlights.', ['fast', 'gatys']],
@@ -122,6 +126,7 @@ function parseMultipart(buf, type) {
   const boundary = Buffer.from('--' + (m[1] || m[2]));
   const fields = {};
   const files = {};
+  const all = []; // every part in order (several files may share a name: batches)
   let pos = buf.indexOf(boundary);
   while (pos !== -1) {
     const start = pos + boundary.length;
@@ -138,10 +143,11 @@ function parseMultipart(buf, type) {
     if (name) {
       if (filename) files[name[1]] = { filename: filename[1], type: ctype ? ctype[1] : '', body };
       else fields[name[1]] = body.toString();
+      all.push({ name: name[1], filename: filename ? filename[1] : undefined, body });
     }
     pos = next;
   }
-  return { fields, files };
+  return { fields, files, all };
 }
 
 function imageType(b) {
@@ -228,10 +234,12 @@ function publicJob(j) {
     created_at: j.created_at, started_at: j.started ? new Date(j.started).toISOString() : null,
     finished_at: j.finished_at || null, seconds: j.seconds || null,
     width: j.status === 'done' ? j.width : null, height: j.status === 'done' ? j.height : null, urls: urls(j.id),
+    ...social.jobExtras(j),
   };
 }
 
 function emit(j, event, data) {
+  if (Date.now() < frozenUntil && !FINISHED.includes(event)) return; // a hung server says nothing
   for (const res of j.listeners) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   if (FINISHED.includes(event)) {
     for (const res of j.listeners) res.end();
@@ -311,6 +319,12 @@ async function handle(req, res) {
     playRestart(+(url.searchParams.get('seconds') || 3));
     return json(res, 202, { restarting_for: +(url.searchParams.get('seconds') || 3) });
   }
+  if (p === '/api/_mock/freeze' && req.method === 'POST') {
+    frozenUntil = Date.now() + +(url.searchParams.get('seconds') || 10) * 1000;
+    return json(res, 202, { frozen_for: +(url.searchParams.get('seconds') || 10) });
+  }
+  // A hung server: connections stay open, nothing is answered or sent until it thaws.
+  while (Date.now() < frozenUntil) await new Promise((r) => setTimeout(r, 200));
   if (Date.now() < drainingUntil) {
     return json(res, 503, { error: 'the server is shutting down; try again shortly' }, { 'Retry-After': '5' });
   }
@@ -320,23 +334,30 @@ async function handle(req, res) {
   }
   expireDue();
   const c = client(req, res);
+  if (await social.handle(req, res, url, c)) return; // share links, gallery, batches
 
   if (p === '/healthz') return json(res, 200, { status: 'ok' });
   if (p === '/api/device') {
     // The public answer; paths, memory, BLAS and the allocator need the admin key.
+    // As the real one: methods, workers, queue, limits and the version for everyone; the
+    // machine's details (CPU, memory, libraries) with the admin key only, marked `details`.
+    const queued = { fast: 0, gatys: 0 };
+    for (const j of jobs.values()) if (j.status === 'queued') queued[j.method === 'gatys' ? 'gatys' : 'fast']++;
     const d = {
-      version: '0.1.0-mock', device: 'cpu', device_name: 'Mock CPU (Node.js)', threads: 2, torch_version: '2.1.2',
-      cores: 2, cuda_available: false, cuda_devices: 0,
+      version: '0.1.0-mock',
       methods: { fast: true, gatys: !NO_GATYS },
       gatys_unavailable_reason: NO_GATYS ? 'not configured on this server' : null,
       workers: { fast: 1, gatys: 1 },
+      queue: queued,
       limits: {
         max_upload_bytes: 20971520, max_pixels: 40000000, max_size: 2048, max_steps: 2000, max_queue: QUEUE_LIMIT,
-        max_aspect_ratio: MAX_ASPECT, min_side: MIN_SIDE,
+        max_aspect_ratio: MAX_ASPECT, min_side: MIN_SIDE, max_batch: 10, max_caption: 140,
       },
     };
     if (isAdmin(req)) {
       Object.assign(d, {
+        details: true, device: 'cpu', device_name: 'Mock CPU (Node.js)', threads: 2, torch_version: '2.1.2',
+        cores: 2, cuda_available: false, cuda_devices: 0,
         blas: 'openblas', allocator: 'tcmalloc',
         memory_total_bytes: 8 * 1024 ** 3, memory_available_bytes: 5.2 * 1024 ** 3, peak_rss_bytes: 612 * 1024 ** 2,
         vgg: NO_GATYS ? null : { path: 'vgg19.safetensors', arch: 'vgg19', convention: 'torchvision', layers: ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1'] },
@@ -400,7 +421,9 @@ async function handle(req, res) {
     const size = +(f.size || 512);
     if (!(size >= 64 && size <= 2048)) return json(res, 400, { error: 'size: must be between 64 and 2048' });
     const styles = allStyles(c);
-    const st = styles.find((s) => s.id === f.style);
+    // Several ids (gatys): a blend, titled like the server does ("A + B").
+    const blend = String(f.style || '').split(',').map((id) => styles.find((s) => s.id === id));
+    const st = blend.every(Boolean) && { ...blend[0], title: blend.map((s) => s.title).join(' + ') };
     if (!st) return json(res, 400, { error: `style: unknown style "${f.style}"` });
     if (!st.methods.includes(method)) return json(res, 400, { error: `method: style "${f.style}" has no ${method} model` });
     const waiting = [...jobs.values()].filter((j) => j.status === 'queued').length;
@@ -446,7 +469,11 @@ async function handle(req, res) {
       }
       if (j.progress) res.write(`event: progress\ndata: ${JSON.stringify(j.progress)}\n\n`);
       j.listeners.add(res);
-      req.on('close', () => j.listeners.delete(res));
+      // Every 2 s, as `pastiche serve` does when nothing else is sent; none while frozen.
+      const beat = setInterval(() => {
+        if (Date.now() >= frozenUntil) res.write(`event: heartbeat\ndata: ${JSON.stringify({ at: Date.now() })}\n\n`);
+      }, 2000);
+      req.on('close', () => { clearInterval(beat); j.listeners.delete(res); });
       return;
     }
     if (['/content', '/preview', '/thumbnail', '/result'].includes(sub) && j.status === 'expired') {
@@ -511,6 +538,8 @@ function playRestart(seconds) {
   }
   setTimeout(pump, seconds * 1000);
 }
+
+social.init({ jobs, json, readBody, parseMultipart, imageType, pngSize, shapeError, allStyles, urls, pump, publicJob, nextSeq: () => seq++ });
 
 const server = http.createServer((req, res) => {
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);

@@ -1,0 +1,104 @@
+// Helpers of the share, gallery, blend and batch tests: a fast result in a few clicks, styles,
+// an own painting, axe-core on the current page, and a zip's entry names.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { makePhoto, makePainting, choosePhoto, waitForDone } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+
+export async function stylesOf(page) {
+  const r = await page.request.get('/api/styles');
+  assert.equal(r.status(), 200);
+  return (await r.json()).styles;
+}
+
+export async function device(page) {
+  return (await page.request.get('/api/device')).json();
+}
+
+export async function pickStyle(page, id) {
+  await page.click(`label.tile[data-style-id="${id}"]`);
+}
+
+export async function pickMethod(page, m) {
+  await page.click(`label.method:has(input[value="${m}"])`);
+  assert.ok(await page.isChecked(`input[name="method"][value="${m}"]`), `method ${m} chosen`);
+}
+
+export async function fastStyle(page) {
+  const s = (await stylesOf(page)).find((x) => (x.methods || []).includes('fast') && x.kind !== 'upload');
+  assert.ok(s, 'the server offers no fast style');
+  return s;
+}
+
+// A finished fast result on screen; returns the job (from the API).
+export async function fastResult(page, name = 'sunset.jpg') {
+  const s = await fastStyle(page);
+  await choosePhoto(page, await makePhoto(page, 400, 300), name);
+  await pickStyle(page, s.id);
+  await pickMethod(page, 'fast');
+  await page.click('button.generate');
+  await waitForDone(page);
+  const hist = await (await page.request.get('/api/history?limit=1')).json();
+  return hist.items[0];
+}
+
+// Uploads an own painting through the style form; returns its id.
+export async function uploadStyle(page, title) {
+  await page.click('button.tile.add');
+  await page.setInputFiles('#style-upload input[name="style-image"]', {
+    name: 'stripes.png', mimeType: 'image/png', buffer: await makePainting(page),
+  });
+  await page.fill('#style-upload input[name="style-title"]', title);
+  await page.click('#style-upload button[type="submit"]');
+  const tile = page.locator('label.tile.selected:has(.own)');
+  await tile.waitFor();
+  return tile.getAttribute('data-style-id');
+}
+
+// axe-core's WCAG 2.1 A/AA violations on the page, as readable lines (the context must bypass
+// the CSP: visitor({options: {bypassCSP: true}})).
+export async function axeViolations(page, include = null) {
+  const src = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ content: src });
+  const result = await page.evaluate(
+    (sel) => window.axe.run(sel ? { include: [sel] } : document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'],
+    }),
+    include,
+  );
+  return result.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+// The entries of a zip, from its central directory: [{name, method, size, offset}].
+export function zipEntries(buf) {
+  let end = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 65535); i--) {
+    if (buf.readUInt32LE(i) === 0x06054b50) { end = i; break; }
+  }
+  assert.ok(end >= 0, 'no end-of-central-directory record: not a zip');
+  const count = buf.readUInt16LE(end + 10);
+  let p = buf.readUInt32LE(end + 16);
+  const out = [];
+  for (let k = 0; k < count; k++) {
+    assert.equal(buf.readUInt32LE(p), 0x02014b50, 'central directory entry signature');
+    const method = buf.readUInt16LE(p + 10);
+    const size = buf.readUInt32LE(p + 24);
+    const nameLen = buf.readUInt16LE(p + 28);
+    const extraLen = buf.readUInt16LE(p + 30);
+    const commentLen = buf.readUInt16LE(p + 32);
+    const offset = buf.readUInt32LE(p + 42);
+    out.push({ name: buf.subarray(p + 46, p + 46 + nameLen).toString('utf8'), method, size, offset });
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  return out;
+}
+
+// The bytes of one stored (method 0) entry.
+export function zipData(buf, entry) {
+  const o = entry.offset;
+  assert.equal(buf.readUInt32LE(o), 0x04034b50, 'local header signature');
+  const start = o + 30 + buf.readUInt16LE(o + 26) + buf.readUInt16LE(o + 28);
+  return buf.subarray(start, start + entry.size);
+}
