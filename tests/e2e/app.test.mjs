@@ -298,8 +298,29 @@ test('history shows a result, opens it, and deletes it; another visitor cannot s
       const img = document.querySelector('.chosen img');
       return img && img.complete && img.naturalWidth > 0;
     });
+    // Deleting is undoable: the row goes at once, nothing is sent while the toast shows, and
+    // "Undo" brings the row back.
+    const deletes = [];
+    page.on('request', (r) => {
+      if (r.method() === 'DELETE' && r.url().includes('/api/history/')) deletes.push(Date.now());
+    });
     await item.locator('[data-testid="delete-history"]').click();
     await page.waitForSelector(`#history li[data-job-id="${id}"]`, { state: 'detached' });
+    const toast = page.locator('[data-testid="undo-toast"]');
+    await toast.waitFor();
+    assert.match(await toast.textContent(), /Deleted/);
+    await toast.getByRole('button', { name: 'Undo' }).click();
+    await page.waitForSelector(`#history li[data-job-id="${id}"]`);
+    assert.equal(await toast.count(), 0);
+    assert.deepEqual(deletes, []);
+    // Deleted for good when the toast has gone, about 8 s later.
+    const clicked = Date.now();
+    await page.locator(`#history li[data-job-id="${id}"] [data-testid="delete-history"]`).click();
+    await toast.waitFor();
+    const sent = await page.waitForRequest((r) => r.method() === 'DELETE' && r.url().includes(`/api/history/${id}`), { timeout: 15000 });
+    assert.ok(Date.now() - clicked >= 7000, `DELETE sent after ${Date.now() - clicked} ms`);
+    assert.equal((await sent.response()).status(), 204);
+    await toast.waitFor({ state: 'detached' });
     await page.reload();
     await page.waitForSelector('#history');
     await page.waitForTimeout(300);
@@ -310,18 +331,22 @@ test('history shows a result, opens it, and deletes it; another visitor cannot s
   }
 });
 
-test('a corrupt upload shows the server’s error message', async () => {
+test('a corrupt upload shows the server’s error message beside the photo, in plain words', async () => {
   const { context, page } = await visitor();
   try {
     const junk = Buffer.from('this is not a picture at all, just some text pretending to be a JPEG'.repeat(20));
     await choosePhoto(page, junk, 'broken.jpg', 'image/jpeg');
     await page.waitForSelector('.nopreview');
     await page.click('button.generate');
-    const err = page.locator('[data-testid="submit-error"]');
+    const err = page.locator('[data-testid="photo-error"]');
     await err.waitFor();
     const text = await err.textContent();
-    assert.ok(text.trim().length > 10, `error text: ${text}`);
-    assert.match(text, /image|decode|read|format/i);
+    assert.match(text, /The photo could not be read: it is not an image/);
+    assert.doesNotMatch(text, /content:|detected:/);
+    // Tied to the photo's controls, which have the focus.
+    assert.match(await page.getAttribute('#photo-input', 'aria-describedby'), /photo-error/);
+    assert.equal(await page.getAttribute('#photo-input', 'aria-invalid'), 'true');
+    assert.match(await page.evaluate(() => document.activeElement.getAttribute('aria-describedby') || ''), /photo-error/);
     assert.equal(await page.locator('.working').count(), 0);
   } finally {
     await context.close();
@@ -389,9 +414,9 @@ test('theme toggle overrides the system and is remembered', async () => {
 test('keyboard: a photo can be chosen and a style picked without a mouse', async () => {
   const { context, page } = await visitor();
   try {
-    // The drop zone is a focusable button that opens the file chooser.
+    // The drop zone's button opens the file chooser.
     const chooser = page.waitForEvent('filechooser');
-    await page.focus('.drop');
+    await page.focus('.drop button.choose');
     await page.keyboard.press('Enter');
     const fc = await chooser;
     await fc.setFiles({ name: 'k.jpg', mimeType: 'image/jpeg', buffer: await makePhoto(page) });
@@ -474,24 +499,25 @@ test('showcase: a best-quality painting, start to finish (screenshots)', {
   }
 });
 
-test('a full queue is explained, with the wait the server asks for', async () => {
+test('a full queue is explained, with the wait the server expects', async () => {
   const { context, page } = await visitor();
   try {
     // Filling the real queue would take minutes of CPU; answer this one request as the server
-    // does when it is full (docs/api.md: 429 + Retry-After).
+    // does when it is full (docs/api.md: 429 + Retry-After + retry_after_seconds, from the
+    // running jobs' remaining time and the queued work).
     await page.route('**/api/jobs', (route) =>
       route.request().method() === 'POST'
         ? route.fulfill({
           status: 429,
-          headers: { 'Retry-After': '42', 'Content-Type': 'application/json' },
-          body: JSON.stringify({ error: 'queue: full (64 jobs waiting)' }),
+          headers: { 'Retry-After': '130', 'Content-Type': 'application/json' },
+          body: JSON.stringify({ error: 'queue: full (64 jobs waiting)', retry_after_seconds: 130 }),
         })
         : route.continue());
     await choosePhoto(page, await makePhoto(page));
     await page.click('button.generate');
     const err = page.locator('[data-testid="submit-error"]');
     await err.waitFor();
-    assert.match(await err.textContent(), /queue is full.*42 s/i);
+    assert.match(await err.textContent(), /the queue is full; the server expects room in about 2 min/i);
     assert.equal(await page.isEnabled('button.generate'), true);
   } finally {
     await context.close();

@@ -174,6 +174,11 @@ export function jobUrls(job) {
 // - a broken connection (`error`): poll until the job ends, reopening the stream now and then so
 //   live previews come back;
 // - the server refusing the stream (429: too many open streams): the same, by polling.
+// Whether this server has been heard sending heartbeats (older ones do not: no silence check
+// then); remembered across jobs, so a stream that dies in its first 2 s is caught too.
+let serverBeats = false;
+export const forgetHeartbeats = () => (serverBeats = false); // for tests
+
 export function followJob(job, handlers, opts = {}) {
   const RESTART_DELAY = opts.restartDelay ?? 5000; // the server's `retry:` hint
   const POLL_MS = opts.pollMs ?? 1000;
@@ -195,7 +200,6 @@ export function followJob(job, handlers, opts = {}) {
   let restarting = false; // a `shutdown` event came: the server said it is restarting
   let connected = true;
   let lastHeard = 0;
-  let beats = false; // this server sends heartbeats (older ones do not: no silence check then)
   let attempts = job.attempts || 0;
   let lastStatus = job.status;
 
@@ -320,7 +324,7 @@ export function followJob(job, handlers, opts = {}) {
       }
       fn(ev);
     };
-    source.addEventListener('heartbeat', live(() => (beats = true)));
+    source.addEventListener('heartbeat', live(() => (serverBeats = true)));
     source.addEventListener('progress', live((ev) => {
       const p = parse(ev);
       if (p) handlers.progress && handlers.progress(p.progress || p);
@@ -360,7 +364,7 @@ export function followJob(job, handlers, opts = {}) {
     };
     // A stream that has stopped talking: the server died without closing it, or the network did.
     watchdog = setInterval(() => {
-      if (es !== source || !beats || Date.now() - lastHeard <= SILENCE_MS) return;
+      if (es !== source || !serverBeats || Date.now() - lastHeard <= SILENCE_MS) return;
       closeStream();
       connection(false);
       notice(LOST);
