@@ -102,3 +102,23 @@ export function zipData(buf, entry) {
   const start = o + 30 + buf.readUInt16LE(o + 26) + buf.readUInt16LE(o + 28);
   return buf.subarray(start, start + entry.size);
 }
+
+// A finished fast job made through the API (no UI): returns its job view.
+export async function apiFastJob(page, name = 'photo.jpg') {
+  const s = await fastStyle(page);
+  const r = await page.request.post('/api/jobs', {
+    multipart: {
+      content: { name, mimeType: 'image/jpeg', buffer: await makePhoto(page, 320, 240) },
+      style: s.id, method: 'fast', size: '256',
+    },
+  });
+  assert.equal(r.status(), 202, await r.text());
+  const { id } = await r.json();
+  for (let i = 0; i < 600; i++) {
+    const j = await (await page.request.get(`/api/jobs/${id}`)).json();
+    if (j.status === 'done') return j;
+    assert.ok(['queued', 'running'].includes(j.status), `job ${id}: ${j.status} ${j.error || ''}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error(`job ${id} did not finish`);
+}
