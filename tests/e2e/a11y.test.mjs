@@ -73,12 +73,45 @@ for (const size of ['desktop', 'phone']) {
         await page.getByRole('button', { name: /^Server/ }).click();
         await page.waitForSelector('dialog[open] dl');
         await expectClean(page, `the Server panel (${name})`);
+        await page.click('dialog[open] button[aria-label="Close"]');
+
+        // A deletion's Undo toast.
+        await page.locator('#history [data-testid="delete-history"]').first().click();
+        await page.locator('[data-testid="undo-toast"]').waitFor();
+        await expectClean(page, `the Undo toast (${name})`);
         assert.deepEqual(page.errors, []);
       } finally {
         await context.close();
       }
     });
   }
+}
+
+for (const [size, dark] of [['desktop', false], ['phone', true]]) {
+  const name = `${size}, ${dark ? 'dark' : 'light'}`;
+  test(`axe: messages and forms (${name})`, async () => {
+    const { context, page } = await axeVisitor(size, dark);
+    try {
+      // "Generate" without a photo: the message beside the picker.
+      await page.click('button.generate');
+      await page.locator('[data-testid="photo-error"]').waitFor();
+      await expectClean(page, `the photo picker's message (${name})`);
+      // The own-painting form.
+      await page.click('button.tile.add');
+      await page.waitForSelector('#style-upload');
+      await expectClean(page, `the own-painting form (${name})`);
+      // A parameter the server refuses, marked at its control (the server's 400, played).
+      await page.route('**/api/jobs', (route) => (route.request().method() === 'POST'
+        ? route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'size: must be between 64 and 2048', field: 'size' }) })
+        : route.continue()));
+      await choosePhoto(page, await makePhoto(page));
+      await page.click('button.generate');
+      await page.locator('#p-size-error').waitFor();
+      await expectClean(page, `a refused parameter (${name})`);
+    } finally {
+      await context.close();
+    }
+  });
 }
 
 test('the icon-only header controls have names on a phone', async () => {

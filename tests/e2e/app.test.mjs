@@ -720,6 +720,8 @@ test('expired jobs: the quota removed their images; history and the job panel sa
     await panel.locator('button:has-text("Remove from history")').click();
     await item(expired[0]).waitFor({ state: 'detached' });
     await page.locator('#result h3:has-text("Your painting will appear here")').waitFor();
+    // Deleted for good when its Undo toast has gone.
+    await page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().includes(`/api/history/${expired[0]}`), { timeout: 15000 });
     assert.equal((await page.request.get(`/api/jobs/${expired[0]}`)).status(), 404);
     // … and from the history list, like any other job.
     if (expired[1]) {

@@ -231,6 +231,8 @@ function publicJob(j) {
   return {
     id: j.id, status: j.status, method: j.method, style: j.style, style_title: j.style_title, params: j.params,
     position: j.status === 'queued' ? j.position : 0, progress: j.progress, error: j.error || null, attempts: j.started ? 1 : 0,
+    // A rough estimate of the wait, as the real server gives for queued jobs.
+    ...(j.status === 'queued' && j.position > 0 ? { wait_seconds: j.position * (j.method === 'gatys' ? 40 : 3) / SPEED } : {}),
     created_at: j.created_at, started_at: j.started ? new Date(j.started).toISOString() : null,
     finished_at: j.finished_at || null, seconds: j.seconds || null,
     width: j.status === 'done' ? j.width : null, height: j.status === 'done' ? j.height : null, urls: urls(j.id),
