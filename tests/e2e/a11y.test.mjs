@@ -4,7 +4,7 @@
 // photo is chosen and when a result arrives.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { visitor, close, makePhoto, choosePhoto, waitForDone, shot, BASE_URL } from './lib.mjs';
+import { visitor, close, makePhoto, choosePhoto, waitForDone, BASE_URL } from './lib.mjs';
 import { axeViolations } from './axe.mjs';
 
 const SIZES = {
@@ -61,7 +61,6 @@ for (const size of ['desktop', 'phone']) {
         await waitForDone(page);
         await page.locator('#history li.item').first().waitFor();
         await expectClean(page, `a finished result (${name})`);
-        if (!dark) await shot(page, `a11y-result-${size}`);
 
         // The history, one opened again.
         await page.evaluate(() => document.querySelector('#history').scrollIntoView());

@@ -238,7 +238,7 @@ test('the Server panel: machine details only when the API gives them (operators)
     };
     const shut = () => page.click('dialog[open] button[aria-label="Close"]');
     const pub = {
-      version: '1.0', methods: { fast: true, gatys: true }, workers: { fast: 1, gatys: 1 }, queue: { fast: 2, gatys: 0 },
+      version: '1.0', details: false, device: 'cpu', methods: { fast: true, gatys: true }, workers: { fast: 1, gatys: 1 }, queue: { fast: 2, gatys: 0 },
       limits: { max_size: 2048, max_steps: 2000, max_upload_bytes: 20971520, max_queue: 64, max_batch: 10 },
     };
     let answer = pub;
