@@ -283,6 +283,8 @@ export async function startServer({ args = [], dataDir = null, port = null } = {
     log: () => out,
     stop,
     kill,
+    // A hung server (SIGSTOP, then SIGCONT): connections stay open, nothing is answered or sent.
+    signal: (sig) => child && child.exitCode === null && child.signalCode === null && child.kill(sig),
     restart: launchOne,
     async dispose() {
       await stop();

@@ -94,24 +94,76 @@ test('the server killed mid-job: “lost contact” within 5 s; after the restar
   }
 });
 
-test('a queued job says when it should start', async () => {
-  const { context, page } = await visitor();
+// A hung server (SIGSTOP): the connection stays open and says nothing; without heartbeats the
+// page could not tell it from a slow step. Told within 5 s; when it wakes (SIGCONT), the same run
+// carries on (not restarted) to its result.
+test('a hung server: “lost contact” within 5 s of silence, then the same run carries on', {
+  skip: (!fs.existsSync(SERVER_BIN) && `no server binary at ${SERVER_BIN}`)
+    || ((!GATYS || !process.env.PASTICHE_VGG) && 'no VGG weights for an own server'),
+}, async () => {
+  const styles = fixtureStyles(fs.mkdtempSync(path.join(os.tmpdir(), 'pastiche-e2e-fx-')));
+  const server = await startServer({ args: ['--vgg', process.env.PASTICHE_VGG, '--styles-dir', styles] });
+  let context;
   try {
-    // A queue long enough to wait in takes minutes of CPU: the server's answers, as documented.
-    const queued = { id: 'q0000000000000000000000000000001', status: 'queued', method: 'fast', style: 'x', position: 3, wait_seconds: 41.5, attempts: 0 };
-    await page.route('**/api/jobs', (route) => (route.request().method() === 'POST'
-      ? route.fulfill({ status: 202, contentType: 'application/json', body: JSON.stringify(queued) })
-      : route.continue()));
-    await page.route(`**/api/jobs/${queued.id}/events`, (route) => route.fulfill({
-      status: 200, contentType: 'text/event-stream', body: `event: status\ndata: ${JSON.stringify(queued)}\n\n`,
-    }));
-    await page.route(`**/api/jobs/${queued.id}`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(queued) }));
+    const v = await visitor({ baseURL: server.url });
+    context = v.context;
+    const page = v.page;
     await choosePhoto(page, await makePhoto(page));
+    await page.click('label.tile[data-style-id="e2e_stripes"]');
+    await page.click('label.method:has(input[value="gatys"])');
+    await page.click('details.params > summary');
+    await page.fill('#p-size', '192');
+    await page.fill('#p-steps', '200');
     await page.click('button.generate');
-    await page.waitForFunction(() => /starts in about/.test(document.querySelector('[data-testid="status-text"]')?.textContent || ''));
-    assert.match(await statusText(page), /In line — 3 ahead of you · starts in about 40 s/);
-    assert.match(await page.locator('[data-testid="live-status"]').textContent(), /position 3, starts in about 40 s/);
+    await page.waitForFunction(() => /Step \d+ of/.test(document.querySelector('[data-testid="status-text"]')?.textContent || ''), null, { timeout: 120000 });
+    const stopped = Date.now();
+    server.signal('SIGSTOP');
+    try {
+      const notice = page.locator('[data-testid="job-notice"]');
+      await notice.waitFor({ timeout: 6000 });
+      const after = Date.now() - stopped;
+      assert.ok(after < 5000, `told after ${after} ms`);
+      assert.match(await notice.textContent(), /Lost contact with the server — retrying…/);
+      assert.equal(await page.getAttribute('[data-testid="server-button"]', 'aria-label'), 'Server: lost contact');
+    } finally {
+      server.signal('SIGCONT');
+    }
+    await page.locator('[data-testid="job-notice"]').waitFor({ state: 'detached', timeout: 30000 });
+    assert.equal(await page.locator('[data-testid="job-restarted"]').count(), 0, 'the same run, not a new one');
+    await waitForDone(page, 180000);
+    assert.equal(await page.getAttribute('[data-testid="server-button"]', 'aria-label'), 'Server');
   } finally {
+    if (context) await context.close();
+    await server.dispose();
+    fs.rmSync(path.dirname(styles), { recursive: true, force: true });
+  }
+});
+
+test('a queued job says when it should start (the server’s estimate)', { skip: !GATYS && 'no Gatys method' }, async () => {
+  const { context, page } = await visitor();
+  const ids = [];
+  try {
+    const styles = (await (await page.request.get('/api/styles')).json()).styles;
+    const g = styles.find((s) => (s.methods || []).includes('gatys'));
+    // A long best-quality job of this visitor's own holds the lane (one worker).
+    const r = await page.request.post('/api/jobs', {
+      multipart: {
+        content: { name: 'ahead.jpg', mimeType: 'image/jpeg', buffer: await makePhoto(page) },
+        style: g.id, method: 'gatys', size: '384', steps: '2000',
+      },
+    });
+    assert.equal(r.status(), 202);
+    ids.push((await r.json()).id);
+    await choosePhoto(page, await makePhoto(page));
+    await page.click(`label.tile[data-style-id="${g.id}"]`);
+    await page.click('label.method:has(input[value="gatys"])');
+    await page.click('button.generate');
+    await page.waitForFunction(() => /starts in about/.test(document.querySelector('[data-testid="status-text"]')?.textContent || ''), null, { timeout: 20000 });
+    assert.match(await statusText(page), /In line — 1 ahead of you · starts in about (\d+ s|\d+ min|\d+ h)/);
+    assert.match(await page.locator('[data-testid="live-status"]').textContent(), /position 1, starts in about/);
+    ids.push(await page.evaluate(() => sessionStorage.getItem('pastiche-current-job')));
+  } finally {
+    for (const id of ids) if (id) await page.request.delete(`/api/jobs/${id}`).catch(() => {});
     await context.close();
   }
 });

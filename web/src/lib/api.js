@@ -169,16 +169,11 @@ export function jobUrls(job) {
 //   queued again), so this is no failure: wait a few seconds (the stream's `retry: 5000`), then
 //   poll until the server answers again and open a new stream;
 // - silence: the server sends `heartbeat` every 2 s when nothing else happens, so a stream that
-//   has sent one and then says nothing for `silenceMs` (4 s) is dead (a killed server, a cut
-//   network): "lost contact", then as below;
+//   says nothing for `silenceMs` (4 s) is dead (a hung server, a cut network): "lost contact",
+//   then as below;
 // - a broken connection (`error`): poll until the job ends, reopening the stream now and then so
 //   live previews come back;
 // - the server refusing the stream (429: too many open streams): the same, by polling.
-// Whether this server has been heard sending heartbeats (older ones do not: no silence check
-// then); remembered across jobs, so a stream that dies in its first 2 s is caught too.
-let serverBeats = false;
-export const forgetHeartbeats = () => (serverBeats = false); // for tests
-
 export function followJob(job, handlers, opts = {}) {
   const RESTART_DELAY = opts.restartDelay ?? 5000; // the server's `retry:` hint
   const POLL_MS = opts.pollMs ?? 1000;
@@ -324,7 +319,7 @@ export function followJob(job, handlers, opts = {}) {
       }
       fn(ev);
     };
-    source.addEventListener('heartbeat', live(() => (serverBeats = true)));
+    source.addEventListener('heartbeat', live(() => {}));
     source.addEventListener('progress', live((ev) => {
       const p = parse(ev);
       if (p) handlers.progress && handlers.progress(p.progress || p);
@@ -363,8 +358,10 @@ export function followJob(job, handlers, opts = {}) {
       if (!ended && !stopped) resume();
     };
     // A stream that has stopped talking: the server died without closing it, or the network did.
-    watchdog = setInterval(() => {
-      if (es !== source || !serverBeats || Date.now() - lastHeard <= SILENCE_MS) return;
+    // The server (the one this page came from) sends `heartbeat` whenever it has been quiet for
+    // 2 s, so silence is never just a slow step or a long queue. silenceMs 0: no watchdog.
+    if (SILENCE_MS > 0) watchdog = setInterval(() => {
+      if (es !== source || Date.now() - lastHeard <= SILENCE_MS) return;
       closeStream();
       connection(false);
       notice(LOST);
