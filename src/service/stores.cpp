@@ -9,8 +9,10 @@
 #include "store/pg_job_queue.h"
 #include "store/pg_job_store.h"
 #include "store/pg_quota_reservations.h"
+#include "store/pg_share_store.h"
 #include "store/sqlite_job_queue.h"
 #include "store/sqlite_job_store.h"
+#include "store/sqlite_share_store.h"
 
 namespace pastiche::service {
 
@@ -45,6 +47,7 @@ Stores& Stores::operator=(Stores&&) noexcept = default;
 Stores::~Stores() {
   // The queue first (it uses the job store's connection or the database), the database last.
   reservations.reset();
+  shares.reset();
   queue.reset();
   images.reset();
   jobs.reset();
@@ -61,6 +64,7 @@ Stores open_sqlite_stores(const std::string& data_dir, bool init) {
   Stores s;
   auto jobs = std::make_unique<SqliteJobStore>(db_path);
   s.queue = std::make_unique<SqliteJobQueue>(*jobs);
+  s.shares = std::make_unique<SqliteShareStore>(*jobs);
   s.jobs = std::move(jobs);
   s.images = std::make_unique<DiskImageStore>(fs::path(data_dir) / "images");
   s.reservations = std::make_unique<MemoryQuotaReservations>(*s.jobs, *s.images);
@@ -75,6 +79,7 @@ Stores open_postgres_stores(const std::string& url, int connections,
   s.pg = std::make_unique<PgDatabase>(url, std::max(1, connections));
   s.jobs = std::make_unique<PgJobStore>(*s.pg);
   s.queue = std::make_unique<PgJobQueue>(*s.pg);
+  s.shares = std::make_unique<PgShareStore>(*s.pg);
   s.images = std::make_unique<PgImageStore>(*s.pg, images_dir);
   s.reservations = std::make_unique<PgQuotaReservations>(*s.pg);
   s.description = "PostgreSQL " + s.pg->redacted_url() +

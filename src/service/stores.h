@@ -9,6 +9,7 @@
 #include "store/job_queue.h"
 #include "store/job_store.h"
 #include "store/quota.h"
+#include "store/share_store.h"
 
 namespace pastiche {
 class PgDatabase;
@@ -28,6 +29,7 @@ struct Stores {
   std::unique_ptr<JobStore> jobs;
   std::unique_ptr<ImageStore> images;
   std::unique_ptr<JobQueue> queue;
+  std::unique_ptr<ShareStore> shares;  // share links and the gallery, beside the jobs
   // The disk quota's reservations: in the process (SQLite) or in the database, for every node.
   std::unique_ptr<QuotaReservations> reservations;
 };

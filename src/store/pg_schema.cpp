@@ -3,6 +3,8 @@
 #include <chrono>
 #include <string>
 
+#include "store/migration_order.h"
+
 namespace pastiche {
 
 namespace {
@@ -91,6 +93,33 @@ UPDATE jobs j SET turn = t.n FROM (
 WHERE j.id = t.id;
 )sql";
 
+// Share links and the gallery (store/share_store.h): one share per job, its publication and the
+// clients' votes; a job's share and a share's votes go with it (foreign keys).
+constexpr const char* kV8Shares = R"sql(
+CREATE TABLE shares (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+  token TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL UNIQUE REFERENCES jobs (id) ON DELETE CASCADE,
+  owner TEXT NOT NULL, created_ms BIGINT NOT NULL,
+  published BOOLEAN NOT NULL DEFAULT false, caption TEXT NOT NULL DEFAULT '',
+  published_ms BIGINT NOT NULL DEFAULT 0, hidden BOOLEAN NOT NULL DEFAULT false,
+  rating_count BIGINT NOT NULL DEFAULT 0, rating_sum BIGINT NOT NULL DEFAULT 0);
+CREATE INDEX shares_owner ON shares (owner);
+CREATE INDEX shares_gallery ON shares (published_ms, seq) WHERE published AND NOT hidden;
+CREATE TABLE ratings (
+  token TEXT NOT NULL REFERENCES shares (token) ON DELETE CASCADE,
+  client TEXT NOT NULL, stars SMALLINT NOT NULL CHECK (stars BETWEEN 1 AND 5),
+  rated_ms BIGINT NOT NULL, PRIMARY KEY (token, client));
+)sql";
+
+// Batches (POST /api/batches) and download names: the batch a job belongs to and the photo's
+// file name, both set when the job is created.
+constexpr const char* kV9Batches = R"sql(
+ALTER TABLE jobs ADD COLUMN batch_id TEXT NOT NULL DEFAULT '',
+  ADD COLUMN content_name TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_batch ON jobs (batch_id, created_ms, seq) WHERE batch_id <> '';
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -106,8 +135,10 @@ constexpr Migration kMigrations[] = {
     {5, "images in the database or a shared directory", kV5ImageLocation},
     {6, "disk quota reservations", kV6QuotaReservations},
     {7, "fair queue: turns, estimated seconds", kV7FairQueue},
+    {8, "share links, gallery and ratings", kV8Shares},
+    {9, "batches and content names", kV9Batches},
 };
-static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kPgSchemaVersion);
+static_assert(numbered_in_order(kMigrations, kPgSchemaVersion));
 
 // Any constant shared by every Pastiche process: the migration lock's key.
 constexpr long long kMigrationLock = 0x7061737469636865LL;  // "pastiche"

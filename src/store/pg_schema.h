@@ -5,7 +5,7 @@
 
 namespace pastiche {
 
-constexpr int kPgSchemaVersion = 7;
+constexpr int kPgSchemaVersion = 9;
 
 // Applies each migration above the database's version, up to `target`, in one transaction
 // under pg_advisory_xact_lock: processes starting together wait for each other and apply each

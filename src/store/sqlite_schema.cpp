@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "store/migration_order.h"
 #include "store/sqlite_db.h"
 
 namespace pastiche {
@@ -78,6 +79,43 @@ void v3_fair_queue(sqlite3* db) {
               "(q.created_ms=jobs.created_ms AND q.rowid<jobs.rowid))) WHERE status='queued'");
 }
 
+// 4: share links and the gallery (store/share_store.h): one share per job, its publication and
+// the clients' votes. Triggers remove a job's share with the job, and a share's votes with it,
+// whichever code deletes the row.
+void v4_shares(sqlite3* db) {
+  sqlite_exec(db,
+              "CREATE TABLE IF NOT EXISTS shares ("
+              " token TEXT PRIMARY KEY, job_id TEXT NOT NULL UNIQUE, owner TEXT NOT NULL,"
+              " created_ms INTEGER NOT NULL, published INTEGER NOT NULL DEFAULT 0,"
+              " caption TEXT NOT NULL DEFAULT '', published_ms INTEGER NOT NULL DEFAULT 0,"
+              " hidden INTEGER NOT NULL DEFAULT 0, rating_count INTEGER NOT NULL DEFAULT 0,"
+              " rating_sum INTEGER NOT NULL DEFAULT 0)");
+  sqlite_exec(db, "CREATE INDEX IF NOT EXISTS shares_owner ON shares(owner)");
+  sqlite_exec(db,
+              "CREATE INDEX IF NOT EXISTS shares_gallery ON shares(published_ms) "
+              "WHERE published=1 AND hidden=0");
+  sqlite_exec(db,
+              "CREATE TABLE IF NOT EXISTS ratings ("
+              " token TEXT NOT NULL, client TEXT NOT NULL, stars INTEGER NOT NULL,"
+              " rated_ms INTEGER NOT NULL, PRIMARY KEY (token, client))");
+  sqlite_exec(db,
+              "CREATE TRIGGER IF NOT EXISTS jobs_delete_share AFTER DELETE ON jobs "
+              "BEGIN DELETE FROM shares WHERE job_id = OLD.id; END");
+  sqlite_exec(db,
+              "CREATE TRIGGER IF NOT EXISTS shares_delete_ratings AFTER DELETE ON shares "
+              "BEGIN DELETE FROM ratings WHERE token = OLD.token; END");
+}
+
+// 5: batches (POST /api/batches) and download names: the batch a job belongs to and the
+// photo's file name, both set when the job is created.
+void v5_batches(sqlite3* db) {
+  add_column(db, "jobs", "batch_id", "TEXT NOT NULL DEFAULT ''");
+  add_column(db, "jobs", "content_name", "TEXT NOT NULL DEFAULT ''");
+  sqlite_exec(db,
+              "CREATE INDEX IF NOT EXISTS jobs_batch ON jobs(batch_id, created_ms) "
+              "WHERE batch_id != ''");
+}
+
 struct Migration {
   int version;
   void (*apply)(sqlite3*);
@@ -85,11 +123,13 @@ struct Migration {
 
 // Append only: a released version never changes.
 constexpr Migration kMigrations[] = {
-    {1, v1_fetched},
-    {2, v2_queue},
-    {3, v3_fair_queue},
+    {1, v1_fetched},     // tables, results' first download
+    {2, v2_queue},       // leases, cancel flags, workers
+    {3, v3_fair_queue},  // turns, estimated seconds
+    {4, v4_shares},      // share links, gallery and ratings
+    {5, v5_batches},     // batches and content names
 };
-static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSqliteSchemaVersion);
+static_assert(numbered_in_order(kMigrations, kSqliteSchemaVersion));
 
 }  // namespace
 

@@ -6,7 +6,7 @@ struct sqlite3;
 
 namespace pastiche {
 
-constexpr int kSqliteSchemaVersion = 3;
+constexpr int kSqliteSchemaVersion = 5;
 
 // Applies each migration above the file's version, up to `target`, in its own IMMEDIATE
 // transaction that re-reads the version first: connections (threads or processes) opening the

@@ -1,0 +1,35 @@
+// ShareStore on PostgreSQL (the cluster's shared database, PgDatabase's pool): the same behaviour
+// as SqliteShareStore. Schema: migration 8 in pg_schema.cpp.
+#pragma once
+#include "store/share_store.h"
+
+namespace pastiche {
+
+class PgDatabase;
+
+class PgShareStore : public ShareStore {
+ public:
+  explicit PgShareStore(PgDatabase& db) : db_(db) {}
+
+  ShareRecord create_or_get(const std::string& job_id, const std::string& owner,
+                            const std::string& token, int64_t now_ms) override;
+  bool revoke(const std::string& job_id) override;
+  std::optional<ShareRecord> get_by_token(const std::string& token) override;
+  std::optional<ShareRecord> get_by_job(const std::string& job_id) override;
+  std::map<std::string, ShareRecord> get_by_jobs(const std::vector<std::string>& ids) override;
+  int64_t count_by_owner(const std::string& owner) override;
+  bool publish(const std::string& job_id, const std::string& caption, int64_t now_ms) override;
+  bool unpublish(const std::string& job_id) override;
+  bool set_hidden(const std::string& token, bool hidden) override;
+  GalleryPage gallery(GallerySort sort, int limit, int offset, const std::string& client) override;
+  bool rate(const std::string& token, const std::string& client, int stars,
+            int64_t now_ms) override;
+  bool unrate(const std::string& token, const std::string& client) override;
+  int my_rating(const std::string& token, const std::string& client) override;
+  void remove_job(const std::string& job_id) override;
+
+ private:
+  PgDatabase& db_;
+};
+
+}  // namespace pastiche
