@@ -109,6 +109,10 @@ const bool registered = register_command(60, [](CLI::App& app) {
   cmd->add_option("--max-queue", config->max_queue, "Queued jobs before 429")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  cmd->add_option("--max-batch", config->max_batch,
+                  "Photos in one batch (POST /api/batches); its body may be this many uploads")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
   cmd->add_option_function<std::vector<std::string>>(
          "--max-jobs-per-client",
          [config](const std::vector<std::string>& caps) {
@@ -193,6 +197,9 @@ const bool registered = register_command(60, [](CLI::App& app) {
                   "A host name requests may address besides localhost, this machine's name and IP "
                   "addresses (the public name behind a proxy); repeatable. Others get 421, "
                   "against DNS rebinding");
+  cmd->add_option("--public-url", config->public_url,
+                  "The address the public reaches this server at (https://pastiche.example), "
+                  "for absolute links in share pages' previews (default: http://<Host header>)");
   cmd->add_flag("--public-metrics", config->public_metrics,
                 "Serve /metrics and the detailed /api/device without the admin key");
   cmd->add_flag("--init", config->init,

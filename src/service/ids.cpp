@@ -30,6 +30,30 @@ bool is_valid_client_token(std::string_view t) {
   return true;
 }
 
+std::string new_share_token() {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  unsigned char bytes[16];
+  secure_random_bytes(bytes, sizeof bytes);
+  std::string out;
+  uint32_t bits = 0;
+  int held = 0;
+  for (unsigned char b : bytes) {
+    bits = (bits << 8) | b;
+    held += 8;
+    while (held >= 6) {
+      held -= 6;
+      out += kAlphabet[(bits >> held) & 63];
+    }
+  }
+  out += kAlphabet[(bits << (6 - held)) & 63];  // the last 2 bits
+  return out;
+}
+
+bool is_valid_share_token(std::string_view t) {
+  return t.size() == 22 && is_valid_client_token(t);  // the same alphabet
+}
+
 int64_t now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();

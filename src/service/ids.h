@@ -13,6 +13,10 @@ namespace pastiche::service {
 std::string new_id();                            // 128 bits from getrandom, hex
 bool is_valid_id(std::string_view id);           // exactly 32 of [0-9a-f]
 bool is_valid_client_token(std::string_view t);  // 16-128 of [A-Za-z0-9_-]
+// A share link's token: 128 bits from getrandom as 22 characters of base64url (no padding), so
+// the public URL stays short. Not derived from anything: a job id does not lead to it.
+std::string new_share_token();
+bool is_valid_share_token(std::string_view t);  // exactly 22 of [A-Za-z0-9_-]
 using pastiche::is_valid_style_name;             // common/text.h
 
 int64_t now_ms();                 // Unix epoch, milliseconds

@@ -1,5 +1,6 @@
 #include "service/job_view.h"
 
+#include "service/file_names.h"
 #include "service/ids.h"
 #include "service/job_spec.h"
 
@@ -15,6 +16,10 @@ json job_urls(const std::string& id) {
           {"preview", base + "/preview"},
           {"thumbnail", base + "/thumbnail"},
           {"content", base + "/content"}};
+}
+
+std::string job_download_name(const JobRecord& job, const std::string& extension) {
+  return download_name(job.content_name, job.style_title, job.style, extension);
 }
 
 json job_json(const JobRecord& job, int position) {
@@ -43,6 +48,10 @@ json job_json(const JobRecord& job, int position) {
            is_finished(job.status) && job.started_ms > 0 ? json(job.seconds) : json(nullptr)},
           {"width", done ? json(job.width) : json(nullptr)},
           {"height", done ? json(job.height) : json(nullptr)},
+          {"batch", job.batch_id.empty() ? json(nullptr) : json(job.batch_id)},
+          {"content_name", job.content_name.empty() ? json(nullptr) : json(job.content_name)},
+          {"download_name", job_download_name(job)},
+          {"share", nullptr},  // job_view (routes.h) fills in a finished result's
           {"urls", job_urls(job.id)}};
 }
 

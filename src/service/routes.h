@@ -11,12 +11,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "http/message.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "image/image_io.h"
 #include "service/engines.h"
 #include "service/events.h"
 #include "service/job_request.h"
@@ -32,13 +35,14 @@
 #include "store/job_files.h"
 #include "store/job_queue.h"
 #include "store/job_store.h"
+#include "store/share_store.h"
 
 namespace pastiche::service {
 
 struct Context {
   Context(const ServerConfig& config, std::shared_ptr<spdlog::logger> log, JobStore& jobs,
           JobQueue& queue, ImageStore& images, StyleCatalog& styles, StorageQuota& quota,
-          EventHub& events, Metrics& metrics, Engines& engines)
+          EventHub& events, Metrics& metrics, Engines& engines, ShareStore& shares)
       : config(config),
         log(std::move(log)),
         jobs(jobs),
@@ -48,7 +52,8 @@ struct Context {
         quota(quota),
         events(events),
         metrics(metrics),
-        engines(engines) {}
+        engines(engines),
+        shares(shares) {}
 
   const ServerConfig& config;
   std::shared_ptr<spdlog::logger> log;
@@ -60,6 +65,7 @@ struct Context {
   EventHub& events;
   Metrics& metrics;
   Engines& engines;
+  ShareStore& shares;           // share links and the gallery, beside the jobs
   JobWorker* worker = nullptr;  // this process's own workers; null with --no-workers
   std::string web_dir{};        // resolved; empty when the UI is not built
   std::atomic<int> stylize_in_flight{0};
@@ -67,6 +73,9 @@ struct Context {
   StreamSlots stream_slots{config.max_streams_per_client, config.max_streams_per_ip};
   // Wrong X-Admin-Key values per address: 10 at once, then one a minute (guessing is hopeless).
   RateLimiter admin_failures{1.0 / 60, 10};
+  // Per client: 20 gallery publishes and 60 votes an hour (routes_gallery.cpp).
+  RateLimiter publish_limiter{20.0 / 3600, 20};
+  RateLimiter rating_limiter{60.0 / 3600, 60};
   http::Server* http = nullptr;  // set once it is started (connection figures for /metrics)
   // The database check behind /healthz (a real write), at most once a second however often
   // the endpoint is polled.
@@ -102,8 +111,12 @@ using RouteHandler = std::function<void(Call&)>;
 http::Handler wrap(Context& ctx, RouteHandler handler);
 
 void send_json(http::Response& res, int status, const nlohmann::json& body);
+// {"error": message}, with "retry_after_seconds" (and Retry-After) when retry_after > 0, and
+// "field" when a 400/413/415 message starts with a field name ("tv_weight: must be ...").
 void send_error(http::Response& res, int status, const std::string& message,
                 double retry_after = 0);
+// The form field a message starts with ("content[2] (a.jpg): ..." → "content"); empty if none.
+std::string error_field(const std::string& message);
 void send_bytes(http::Response& res, const std::string& bytes, const std::string& type);
 
 // The client's address: behind a trusted proxy, the last X-Forwarded-For entry (the one nginx
@@ -115,6 +128,10 @@ std::string client_ip(const http::Request& req, bool trust_proxy);
 FormFields form_fields(const http::Request& req, std::initializer_list<const char*> file_fields);
 // The bytes of an uploaded file part; InputError when missing, TooLargeError when over the limit.
 std::string upload_bytes(const http::Request& req, const std::string& field, int64_t max_bytes);
+// Sniffs and checks the header (type, size, shape, pixel limit) without decoding; errors name
+// `field`.
+ImageHeader probe_upload(const std::string& bytes, const ServerConfig& config,
+                         const std::string& field);
 // Sniffs, checks pixel limits from the header, decodes, and shrinks to max_side (0 = keep).
 cv::Mat decode_upload(const std::string& bytes, const ServerConfig& config,
                       const std::string& field, int max_side);
@@ -127,11 +144,25 @@ JobRecord load_job(Context& ctx, const Call& call, const std::string& id);
 std::map<std::string, int64_t> queued_by_lane(Context& ctx);
 int64_t queued_total(Context& ctx);
 double retry_after_seconds(Context& ctx);
-// The job JSON with its queue position (looked up only while it is queued).
+// A queued job's estimated wait: the work before it in its lane over the lane's workers.
+double wait_seconds(const QueuePlace& place, int workers);
+int lane_workers(const ServerConfig& config, const std::string& lane);  // configured, per node
+// The job JSON with its queue position and "wait_seconds" (looked up only while it is queued).
+// Its "share" too: null, or the share link of a finished result (looked up here, unless given).
 nlohmann::json job_view(Context& ctx, const JobRecord& job);
+nlohmann::json job_view(Context& ctx, const JobRecord& job,
+                        const std::optional<ShareRecord>& share);
+// The shares of a page of jobs in one query, by job id (routes_share.cpp).
+std::map<std::string, ShareRecord> shares_of(Context& ctx, const std::vector<JobRecord>& jobs);
+// A job view's "share": null, or {"url", "token", "published", "caption", "rating_avg",
+// "rating_count"} (routes_share.cpp).
+nlohmann::json share_json(const std::optional<ShareRecord>& share);
 
 void register_style_routes(http::Router& http, Context& ctx);
 void register_job_routes(http::Router& http, Context& ctx);
+void register_batch_routes(http::Router& http, Context& ctx);  // routes_batches.cpp
+void register_share_routes(http::Router& http, Context& ctx);    // routes_share.cpp
+void register_gallery_routes(http::Router& http, Context& ctx);  // routes_gallery.cpp
 void register_ops_routes(http::Router& http, Context& ctx);
 void register_static_routes(http::Router& http, Context& ctx);  // last: catch-all GET
 

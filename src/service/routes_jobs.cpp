@@ -5,8 +5,10 @@
 #include "common/error.h"
 #include "common/text.h"
 #include "image/image_io.h"
+#include "service/file_names.h"
 #include "service/ids.h"
 #include "service/job_estimate.h"
+#include "service/job_submit.h"
 #include "service/routes.h"
 
 namespace pastiche::service {
@@ -14,62 +16,6 @@ namespace pastiche::service {
 using nlohmann::json;
 
 namespace {
-
-RequestLimits request_limits(const ServerConfig& config) {
-  RequestLimits limits;
-  limits.max_size = config.max_size;
-  limits.max_steps = config.max_steps;
-  return limits;
-}
-
-// Style ids -> catalog entries, checked against the method. Returns the titles joined.
-std::string check_styles(Context& ctx, const Call& c, const JobSpec& r) {
-  if (r.method == JobMethod::gatys && !ctx.engines.gatys_available()) {
-    throw InputError("method: gatys is not available on this server: " +
-                     ctx.engines.gatys_unavailable_reason);
-  }
-  std::string titles;
-  for (const auto& id : r.styles) {
-    auto style = ctx.styles.find(id, c.client, c.admin);
-    if (!style) throw InputError("style: unknown style '" + id + "' (see GET /api/styles)");
-    if (r.method == JobMethod::fast) {
-      if (!style->fast) {
-        throw InputError("style: '" + id + "' has no fast model; use method gatys");
-      }
-      if (!r.style_mix.empty()) {
-        if (style->substyles.empty()) {
-          throw InputError("style_mix: '" + id + "' is a single-style model");
-        }
-        for (const auto& [name, w] : r.style_mix) {
-          if (std::find(style->substyles.begin(), style->substyles.end(), name) ==
-              style->substyles.end()) {
-            throw InputError("style_mix: '" + name + "' is not a style of '" + id + "'");
-          }
-        }
-      }
-    } else if (r.method == JobMethod::arbitrary) {
-      if (!ctx.engines.arbitrary_available()) {
-        throw InputError("method: arbitrary is not available on this server: " +
-                         ctx.engines.arbitrary_unavailable_reason);
-      }
-      if (!style->has_painting()) {
-        throw InputError("style: '" + id + "' has no painting image for the arbitrary method; " +
-                         "use method fast");
-      }
-    } else {
-      if (!ctx.engines.gatys_available()) {
-        throw InputError("method: gatys is not available on this server: " +
-                         ctx.engines.gatys_unavailable_reason);
-      }
-      if (!style->gatys) {
-        throw InputError("style: '" + id + "' has no painting image for the gatys method; " +
-                         "use method fast");
-      }
-    }
-    titles += (titles.empty() ? "" : " + ") + style->title;
-  }
-  return titles;
-}
 
 std::string as_view(const std::vector<uint8_t>& v) {
   return std::string(v.begin(), v.end());
@@ -89,91 +35,15 @@ std::string image_format(const http::Request& req) {
   throw InputError("format: must be png or jpeg");
 }
 
-// Queues the job under the queue bound and the client's fair-share caps, atomically (every node
-// together); a refusal is a 429 naming the cap, with when to retry.
-void enqueue_fairly(Context& ctx, const JobRecord& job, double estimated_seconds) {
-  EnqueueOptions options;
-  options.max_queued = ctx.config.max_queue;
-  auto cap = ctx.config.max_jobs_per_client.find(job.method);
-  options.max_client_jobs = cap == ctx.config.max_jobs_per_client.end() ? 0 : cap->second;
-  options.max_client_seconds = ctx.config.max_work_per_client_s;
-  options.estimated_seconds = estimated_seconds;
-  const EnqueueResult r = ctx.queue.enqueue(job, options);
-  auto seconds = [](double s) { return std::to_string(std::lround(s)) + " s"; };
-  switch (r.refused) {
-    case EnqueueResult::Refusal::none:
-      return;
-    case EnqueueResult::Refusal::queue_full:
-      throw QueueFull();
-    case EnqueueResult::Refusal::client_jobs:
-      // About when one of them finishes: their average estimate.
-      throw HttpError(
-          429,
-          "client job cap: this client already has " + std::to_string(r.client_jobs) +
-              " queued or running " + job.method +
-              " jobs, the most one client may have; retry when one has finished",
-          std::clamp(r.client_lane_seconds / std::max<int64_t>(1, r.client_jobs), 1.0, 3600.0));
-    case EnqueueResult::Refusal::client_seconds:
-      throw HttpError(
-          429,
-          "client work cap: this client's queued and running jobs add up to about " +
-              seconds(r.client_seconds) + " of work and this one to " + seconds(estimated_seconds) +
-              ", over the " + seconds(options.max_client_seconds) +
-              " one client may have waiting; retry when some have finished, or ask for less "
-              "(a smaller size, fewer steps)",
-          std::clamp(r.client_seconds + estimated_seconds - options.max_client_seconds, 1.0,
-                     3600.0));
-  }
-}
-
-// An upper bound for what a job's output adds to the image store: the result as an
-// uncompressed-size PNG (photos compress less than one would hope), its thumbnail and preview.
-int64_t stored_result_bytes(const JobSpec& r, const cv::Size& content) {
-  int longest = r.output_size();
-  double scale = static_cast<double>(longest) / std::max(content.width, content.height);
-  int64_t pixels = static_cast<int64_t>(content.width * scale + 1) *
-                   static_cast<int64_t>(content.height * scale + 1);
-  return pixels * 3 + 256 * 1024;
-}
-
-// init_job's result, the picture a Gatys job starts from: the caller's own finished job, of the
-// photo's shape (it is resized to each level, and another shape would be stretched).
-std::string init_picture(Context& ctx, const Call& c, const std::string& id,
-                         const cv::Size& content) {
-  if (!is_valid_id(id)) throw HttpError(404, "init_job: no such job");
-  auto source = ctx.jobs.get(id);
-  if (!source || (!c.admin && source->owner != c.client))
-    throw HttpError(404, "init_job: no such job");
-  auto bytes = ctx.images.get(result_key(source->id));
-  if (!bytes) {
-    throw HttpError(409, source->status == JobStatus::done
-                             ? "init_job: the result of that job was deleted"
-                             : "init_job: that job has no result yet (it is " +
-                                   std::string(to_string(source->status)) + ")");
-  }
-  const auto header = probe_image(*bytes);
-  const double a = static_cast<double>(header.width) / header.height;
-  const double b = static_cast<double>(content.width) / content.height;
-  if (std::abs(a - b) > 0.02 * b) {
-    throw InputError("init_job: its result is " + std::to_string(header.width) + "x" +
-                     std::to_string(header.height) + ", not the shape of this photo (" +
-                     std::to_string(content.width) + "x" + std::to_string(content.height) +
-                     "); start from a result of the same photo");
-  }
-  return std::move(*bytes);
-}
-
 void handle_submit(Context& ctx, Call& c) {
-  if (ctx.stopping) throw HttpError(503, "the server is shutting down", 5);
-  // Before the upload is decoded; enqueue() checks the bound again, atomically.
-  if (queued_total(ctx) >= ctx.config.max_queue) throw QueueFull();
+  check_can_submit(ctx, 1);
   bool is_json = c.req.get_header_value("Content-Type").rfind("application/json", 0) == 0;
   FormFields fields = is_json ? fields_from_json(c.req.body) : form_fields(c.req, {"content"});
   JobSpec request = parse_job_request(fields, request_limits(ctx.config));
   std::string titles = check_styles(ctx, c, request);
 
-  std::string png;
-  cv::Mat content;
+  Photo photo;
+  std::string content_name;
   if (!request.content_job.empty()) {
     if (!is_json && c.req.has_file("content")) {
       throw InputError("content_job: give either a content file or content_job, not both");
@@ -181,56 +51,29 @@ void handle_submit(Context& ctx, Call& c) {
     JobRecord source = load_job(ctx, c, request.content_job);
     auto bytes = ctx.images.get(content_key(source.id));
     if (!bytes) throw HttpError(404, "content_job: the photo of that job was deleted");
-    png = std::move(*bytes);
-    auto header = probe_image(png);
-    content = cv::Mat(header.height, header.width, CV_8UC3);  // only the size is used below
+    photo.png = std::move(*bytes);
+    auto header = probe_image(photo.png);
+    photo.size = cv::Size(header.width, header.height);
+    content_name = source.content_name;  // the same photo keeps its name
   } else {
     if (is_json) throw InputError("content_job: required with a JSON body");
-    auto bytes = upload_bytes(c.req, "content", ctx.config.max_upload_bytes);
-    content = decode_upload(bytes, ctx.config, "content", ctx.config.max_size);
-    png = as_view(encode_image(content, "png"));
+    photo =
+        decode_photo(ctx, upload_bytes(c.req, "content", ctx.config.max_upload_bytes), "content");
+    content_name = content_name_from_filename(c.req.get_file_value("content").filename);
   }
-  std::vector<cv::Size> style_sizes;
-  if (request.method == JobMethod::gatys) {
-    for (const auto& id : request.styles) {
-      style_sizes.push_back(ctx.styles.image_size(*ctx.styles.find(id, c.client, c.admin)));
-    }
-  }
-  fit_to_images(request, content.size(), style_sizes, request_limits(ctx.config));
-  const std::string init =
-      request.init_job.empty() ? "" : init_picture(ctx, c, request.init_job, content.size());
-  JobRecord job;
-  job.id = new_id();
-  // Taken now, atomically with every other submit and upload (on any node): the photo's bytes
-  // until they are stored, then the result's bound while the job is queued or running.
-  const int64_t result_bytes = stored_result_bytes(request, content.size());
-  auto reservation =
-      ctx.quota.reserve(job.id, static_cast<int64_t>(png.size() + init.size()) + result_bytes);
-
-  job.owner = c.client;
-  job.method = request.method_name();
-  job.style = request.style_id();
-  job.style_title = titles;
-  job.params = stored_params(request);
-  job.created_ms = now_ms();
-  const double estimated_seconds = estimate_job_seconds(request, content.size());
-  int position = 0;
-  try {
-    ctx.images.put(content_key(job.id), png);
-    if (!init.empty()) ctx.images.put(init_key(job.id), init);
-    enqueue_fairly(ctx, job, estimated_seconds);
-    position = ctx.queue.position(job.id);
-  } catch (...) {
-    ctx.images.remove_prefix(job_prefix(job.id));
-    throw;
-  }
-  reservation.keep_for_job(result_bytes);
-  ctx.log->info("job {} queued ({} {}, position {})", job.id, job.method, job.style, position);
+  Submission submission(ctx, c, std::move(request), std::move(titles));
+  submission.add(photo, content_name);
+  const JobRecord job = submission.queue().front();
+  const double estimated_seconds = submission.estimated_seconds().front();
+  const QueuePlace place = ctx.queue.place(job.id);
+  ctx.log->info("job {} queued ({} {}, position {})", job.id, job.method, job.style,
+                place.position);
   c.res.set_header("Location", "/api/jobs/" + job.id);
   send_json(c.res, 202,
             {{"id", job.id},
              {"status", "queued"},
-             {"position", position},
+             {"position", place.position},
+             {"wait_seconds", wait_seconds(place, lane_workers(ctx.config, job.method))},
              {"estimated_seconds", std::round(estimated_seconds * 10) / 10},
              {"urls", job_urls(job.id)}});
 }
@@ -239,6 +82,7 @@ void handle_submit(Context& ctx, Call& c) {
 // final event. Waits without a thread: the channel wakes the connection on each publish.
 class JobEventStream : public http::StreamSource {
  public:
+  static constexpr std::chrono::seconds kHeartbeat{2};
   // `status_seen`: the channel's status before the job was read for the first event, which
   // already is the status.
   JobEventStream(Context& ctx, std::string id, std::shared_ptr<JobChannel> channel,
@@ -269,8 +113,13 @@ class JobEventStream : public http::StreamSource {
     bool finished = false;
     std::string text =
         next_events(ctx_.events, *channel_, sub_, std::chrono::milliseconds(0), finished);
-    if (text.empty() && !finished && now - last_write_ >= std::chrono::seconds(15)) {
-      text = ": keep-alive\n\n";
+    // A named event, not a comment: EventSource hides comments from the page, and the page
+    // tells a dead server from a quiet job by hearing one every kHeartbeat.
+    if (text.empty() && !finished && now - last_write_ >= kHeartbeat) {
+      auto at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+      text = sse_event("heartbeat", "{\"at\":" + std::to_string(at) + "}");
     }
     if (!text.empty()) {
       out += text;
@@ -331,6 +180,7 @@ void handle_events(Context& ctx, Call& c) {
 
 // Everything a job leaves behind: its event stream, its images and its row.
 void purge(Context& ctx, const std::string& id) {
+  ctx.shares.remove_job(id);  // first: its link answers 404, never 410, while the rest goes
   ctx.events.forget(id);
   ctx.images.remove_prefix(job_prefix(id));
   ctx.jobs.remove(id);
@@ -380,7 +230,7 @@ void handle_image(Context& ctx, Call& c, const std::string& which) {
     std::string ext = format == "jpeg" ? "jpg" : "png";
     if (query_flag(c.req, "download")) {
       c.res.set_header("Content-Disposition",
-                       "attachment; filename=\"pastiche-" + job.id + "." + ext + "\"");
+                       content_disposition("attachment", job_download_name(job, ext)));
     }
     send_bytes(c.res, *bytes, format == "jpeg" ? "image/jpeg" : "image/png");
     if (job.fetched_ms == 0) ctx.jobs.mark_fetched(job.id, now_ms());
@@ -450,8 +300,12 @@ void handle_history(Context& ctx, Call& c) {
   if (all && !c.admin) throw HttpError(403, "all: needs X-Admin-Key");
   std::string owner = all ? "" : c.client;
   json items = json::array();
-  for (const auto& job : ctx.jobs.list_by_owner(owner, limit, offset)) {
-    items.push_back(job_view(ctx, job));
+  const auto jobs = ctx.jobs.list_by_owner(owner, limit, offset);
+  const auto shares = shares_of(ctx, jobs);  // one query for the page
+  for (const auto& job : jobs) {
+    auto share = shares.find(job.id);
+    items.push_back(job_view(ctx, job,
+                             share == shares.end() ? std::nullopt : std::optional(share->second)));
   }
   send_json(c.res, 200,
             {{"items", items},
@@ -475,14 +329,39 @@ int64_t queued_total(Context& ctx) {
   return total;
 }
 
+// The queue is full until a job ends: the soonest a running one should, by its estimate.
 double retry_after_seconds(Context& ctx) {
+  const double soonest = ctx.queue.soonest_finish_seconds();
+  if (soonest > 0) return std::clamp(soonest, 1.0, 600.0);
+  // Nothing runs (workers starting, or on other nodes): a guess from the queue's length.
   double q = static_cast<double>(queued_total(ctx));
   int workers = std::max(1, ctx.config.fast_workers + ctx.config.gatys_workers);
   return std::clamp(q / workers * 2.0, 1.0, 60.0);
 }
 
+double wait_seconds(const QueuePlace& place, int workers) {
+  const double total = (place.queued_ahead_s + place.running_left_s) / std::max(1, workers);
+  return std::round(total * 10) / 10;
+}
+
 json job_view(Context& ctx, const JobRecord& job) {
-  return job_json(job, job.status == JobStatus::queued ? ctx.queue.position(job.id) : 0);
+  // Only a finished result can have been shared (an expired one keeps its link: 410).
+  const bool shareable = job.status == JobStatus::done || job.status == JobStatus::expired;
+  return job_view(ctx, job, shareable ? ctx.shares.get_by_job(job.id) : std::nullopt);
+}
+
+json job_view(Context& ctx, const JobRecord& job, const std::optional<ShareRecord>& share) {
+  if (job.status != JobStatus::queued) {
+    json view = job_json(job, 0);
+    view["share"] = share_json(share);
+    return view;
+  }
+  const QueuePlace place = ctx.queue.place(job.id);
+  json view = job_json(job, place.position);
+  if (place.position > 0) {
+    view["wait_seconds"] = wait_seconds(place, lane_workers(ctx.config, job.method));
+  }
+  return view;
 }
 
 void register_job_routes(http::Router& http, Context& ctx) {

@@ -104,6 +104,9 @@ struct Server::Impl {
 Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
   auto& m = *impl_;
   auto& cfg = m.config;
+  if (cfg.max_batch < 1 || cfg.max_batch > 100) {
+    throw InputError("--max-batch: must be between 1 and 100 (photos in one batch)");
+  }
   fs::create_directories(cfg.data_dir);
   m.log = make_logger(cfg);
   configure_threads(cfg.threads);
@@ -164,7 +167,8 @@ Server::Server(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(con
   m.feed = std::make_unique<EventFeed>(*m.stores.queue, *m.stores.jobs, m.events, m.log);
 
   m.ctx = std::make_unique<Context>(cfg, m.log, *m.stores.jobs, *m.stores.queue, *m.stores.images,
-                                    *m.styles, *m.quota, m.events, m.metrics, m.engines);
+                                    *m.styles, *m.quota, m.events, m.metrics, m.engines,
+                                    *m.stores.shares);
   m.ctx->worker = m.worker.get();
   std::string web_dir = cfg.web_dir.empty()
                             ? first_dir({src / "web" / "dist", exe / "web" / "dist",
@@ -204,6 +208,12 @@ void Server::Impl::build_http() {
   o.max_connections_per_ip = cfg.trust_proxy ? 0 : cfg.max_connections_per_ip;
   // Multipart overhead on top of the largest accepted file.
   o.max_body_bytes = cfg.max_upload_bytes + 1024 * 1024;
+  // A batch is several uploads in one body. Its parts spill to disk as they arrive like any
+  // upload's; the in-flight budgets below stay those of single uploads, so a batch takes no
+  // more memory than that many submits at once would (a large one may wait for room: 503).
+  o.max_body_bytes_by_path["/api/batches"] = cfg.max_batch * cfg.max_upload_bytes + 1024 * 1024;
+  // Event streams send a heartbeat every 2 s when idle (a page hears a dead server within 5 s).
+  o.stream_wake_s = 1;
   o.header_timeout_s = cfg.header_timeout_s;
   o.body_timeout_s = cfg.body_timeout_s;
   o.max_inflight_bytes = std::max(cfg.max_inflight_bytes, 2 * o.max_body_bytes);
@@ -219,34 +229,34 @@ void Server::Impl::build_http() {
   auto& server = *m.http;
 
   server.set_default_headers(security_headers());
-  server.set_pre_routing([&m, served = served_host_names(cfg.host, cfg.allowed_hosts,
-                                                         cfg.allowed_origins)](
-                             const http::Request& req, http::Response& res) {
-    if (std::string refused = host_refusal(req, served); !refused.empty()) {
-      send_error(res, 421, refused);
-      return true;
-    }
-    if (req.path == "/healthz" || req.path == "/metrics") return false;
-    if (req.method == "POST" || req.method == "DELETE" || req.method == "PUT" ||
-        req.method == "PATCH") {
-      std::string refused = cross_origin_refusal(req, m.config.allowed_origins);
-      if (!refused.empty()) {
-        send_error(res, 403, refused);
-        return true;
-      }
-    }
-    double retry = 0;
-    std::string key = client_key(req);
-    std::string ip = client_ip(req, m.config.trust_proxy);
-    bool ok = m.ip_limiter.allow("ip:" + ip, &retry) &&
-              (key.empty() || m.client_limiter.allow(key, &retry));
-    if (!ok) {
-      m.metrics.rate_limited();
-      send_error(res, 429, "rate limit: too many requests; slow down", std::max(1.0, retry));
-      return true;
-    }
-    return false;
-  });
+  server.set_pre_routing(
+      [&m, served = served_host_names(cfg.host, cfg.allowed_hosts, cfg.allowed_origins)](
+          const http::Request& req, http::Response& res) {
+        if (std::string refused = host_refusal(req, served); !refused.empty()) {
+          send_error(res, 421, refused);
+          return true;
+        }
+        if (req.path == "/healthz" || req.path == "/metrics") return false;
+        if (req.method == "POST" || req.method == "DELETE" || req.method == "PUT" ||
+            req.method == "PATCH") {
+          std::string refused = cross_origin_refusal(req, m.config.allowed_origins);
+          if (!refused.empty()) {
+            send_error(res, 403, refused);
+            return true;
+          }
+        }
+        double retry = 0;
+        std::string key = client_key(req);
+        std::string ip = client_ip(req, m.config.trust_proxy);
+        bool ok = m.ip_limiter.allow("ip:" + ip, &retry) &&
+                  (key.empty() || m.client_limiter.allow(key, &retry));
+        if (!ok) {
+          m.metrics.rate_limited();
+          send_error(res, 429, "rate limit: too many requests; slow down", std::max(1.0, retry));
+          return true;
+        }
+        return false;
+      });
   server.set_not_found_handler([](const http::Request& req, http::Response& res) {
     send_error(res, 404,
                "no such endpoint: " + printable(req.method, 10) + " " + printable(req.path, 100));
@@ -276,6 +286,9 @@ void Server::Impl::build_http() {
 
   register_style_routes(server.routes(), ctx);
   register_job_routes(server.routes(), ctx);
+  register_batch_routes(server.routes(), ctx);
+  register_share_routes(server.routes(), ctx);
+  register_gallery_routes(server.routes(), ctx);
   register_ops_routes(server.routes(), ctx);
   register_static_routes(server.routes(), ctx);
   ctx.http = m.http.get();

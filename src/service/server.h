@@ -44,6 +44,7 @@ struct ServerConfig {
   // of it per client address); beyond: 503 + Retry-After.
   int64_t max_inflight_bytes = 1024LL * 1024 * 1024;
   int max_queue = 64;
+  int max_batch = 10;  // photos in one POST /api/batches (1-100); each counts as a job
   // Fair share per client token: at most this many queued + running jobs per lane (a lane not
   // named, or 0: no cap), and at most max_work_per_client_s estimated seconds of queued + running
   // work in all (0: no cap; a client with nothing queued may always queue one job). 429 beyond.
@@ -71,6 +72,9 @@ struct ServerConfig {
   // Host names (besides localhost, this machine's name, IP literals and the allowed origins'
   // hosts) that requests may address: a public name behind a proxy. Others get 421.
   std::vector<std::string> allowed_hosts;
+  // Where the public reaches this server ("https://pastiche.example"): absolute links in share
+  // pages (og:image, og:url). Empty: http://<the request's Host header>.
+  std::string public_url;
   bool public_metrics = false;  // /metrics and the full /api/device without the admin key
   bool init = false;            // allow a new job database beside existing job images
   bool log_console = true;
