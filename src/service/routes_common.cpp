@@ -17,11 +17,35 @@ void send_json(http::Response& res, int status, const json& body) {
   res.set_content(safe_dump(body), "application/json");
 }
 
-void send_error(http::Response& res, int status, const std::string& message, double retry_after) {
-  if (retry_after > 0) {
-    res.set_header("Retry-After", std::to_string(static_cast<int>(std::ceil(retry_after))));
+int lane_workers(const ServerConfig& config, const std::string& lane) {
+  if (lane == "gatys") return config.gatys_workers;
+  if (lane == "arbitrary") return config.arbitrary_workers;
+  return config.fast_workers;
+}
+
+std::string error_field(const std::string& message) {
+  size_t n = 0;
+  while (n < message.size() && n < 40 &&
+         ((message[n] >= 'a' && message[n] <= 'z') || message[n] == '_' ||
+          (n > 0 && message[n] >= '0' && message[n] <= '9'))) {
+    ++n;
   }
-  send_json(res, status, {{"error", message}});
+  if (n == 0 || n >= message.size()) return {};
+  return message[n] == ':' || message[n] == '[' ? message.substr(0, n) : std::string();
+}
+
+void send_error(http::Response& res, int status, const std::string& message, double retry_after) {
+  json body = {{"error", message}};
+  if (retry_after > 0) {
+    const int seconds = static_cast<int>(std::ceil(retry_after));
+    res.set_header("Retry-After", std::to_string(seconds));
+    body["retry_after_seconds"] = seconds;
+  }
+  // A form can mark the control the message is about.
+  if (status == 400 || status == 413 || status == 415) {
+    if (auto field = error_field(message); !field.empty()) body["field"] = field;
+  }
+  send_json(res, status, body);
 }
 
 void send_bytes(http::Response& res, const std::string& bytes, const std::string& type) {
@@ -144,7 +168,7 @@ FormFields form_fields(const http::Request& req, std::initializer_list<const cha
       if (is_file_field(name)) continue;
       check_text_field(name, part.content);
       if (fields.count(name)) throw InputError(name + ": given twice");
-      if (part.content.size() > 4096) throw InputError(name + ": value too long");
+      if (part.file || part.content.size() > 4096) throw InputError(name + ": value too long");
       fields[name] = part.content;
     }
   } else {
@@ -173,8 +197,8 @@ std::string upload_bytes(const http::Request& req, const std::string& field, int
   return std::move(part.content);
 }
 
-cv::Mat decode_upload(const std::string& bytes, const ServerConfig& config,
-                      const std::string& field, int max_side) {
+ImageHeader probe_upload(const std::string& bytes, const ServerConfig& config,
+                         const std::string& field) {
   ImageHeader header;
   try {
     header = probe_image(bytes);
@@ -193,6 +217,12 @@ cv::Mat decode_upload(const std::string& bytes, const ServerConfig& config,
                         std::to_string(header.height) + " is over the limit of " +
                         std::to_string(config.max_pixels) + " pixels");
   }
+  return header;
+}
+
+cv::Mat decode_upload(const std::string& bytes, const ServerConfig& config,
+                      const std::string& field, int max_side) {
+  probe_upload(bytes, config, field);
   ImageLimits limits;
   limits.max_pixels = config.max_pixels;
   limits.max_bytes = config.max_upload_bytes;

@@ -26,14 +26,11 @@ bool may_see_details(const Context& ctx, const Call& c) {
 json device_json(Context& ctx, bool details) {
   DeviceInfo d = device_info();
   const auto& cfg = ctx.config;
+  // For anyone: what a client needs to build its form (methods, limits, queue). The machine
+  // (processor, memory, library versions, paths) is for operators.
   json out = {{"version", PASTICHE_VERSION},
-              {"device", ctx.engines.device.str()},
-              {"device_name", d.device_name},
-              {"threads", d.threads},
-              {"cores", d.cores},
-              {"cuda_available", d.cuda_available},
-              {"cuda_devices", d.cuda_devices},
-              {"torch_version", d.torch_version},
+              {"details", details},
+              {"device", ctx.engines.device.is_cuda() ? "cuda" : "cpu"},
               {"methods",
                {{"fast", true},
                 {"gatys", ctx.engines.gatys_available()},
@@ -60,9 +57,19 @@ json device_json(Context& ctx, bool details) {
                 {"max_size", cfg.max_size},
                 {"max_steps", cfg.max_steps},
                 {"max_queue", cfg.max_queue},
+                {"max_batch", cfg.max_batch},
                 {"max_aspect_ratio", kMaxAspectRatio},
-                {"min_side", kMinImageSide}}}};
+                {"min_side", kMinImageSide},
+                {"max_style_upload_bytes", cfg.max_upload_bytes},
+                {"max_caption", 140}}}};
   if (!details) return out;
+  out["device"] = ctx.engines.device.str();
+  out["device_name"] = d.device_name;
+  out["threads"] = d.threads;
+  out["cores"] = d.cores;
+  out["cuda_available"] = d.cuda_available;
+  out["cuda_devices"] = d.cuda_devices;
+  out["torch_version"] = d.torch_version;
   json vgg = nullptr;
   if (ctx.engines.vgg_info) {
     const auto& info = *ctx.engines.vgg_info;

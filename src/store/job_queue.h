@@ -61,6 +61,7 @@ struct EnqueueResult {
   int64_t client_jobs = 0;
   double client_lane_seconds = 0;
   double client_seconds = 0;
+  int refused_index = -1;  // enqueue_all: the job that met the cap (0-based)
   bool ok() const { return refused == Refusal::none; }
 };
 inline const char* to_string(EnqueueResult::Refusal refusal) {
@@ -76,6 +77,15 @@ inline const char* to_string(EnqueueResult::Refusal refusal) {
   }
   return "none";
 }
+
+// A queued job's place in its lane. The seconds are the enqueue-time estimates
+// (EnqueueOptions::estimated_seconds); a running job's part is what its estimate leaves after the
+// time it has run (at least a second).
+struct QueuePlace {
+  int position = 0;           // 1 = next; 0 = not queued
+  double queued_ahead_s = 0;  // the queued jobs claimed before it
+  double running_left_s = 0;  // the lane's running jobs, all together
+};
 
 class JobQueue {
  public:
@@ -94,6 +104,13 @@ class JobQueue {
   // atomically with the insert, against every process sharing the database. Wakes the lane's
   // waiting workers.
   virtual EnqueueResult enqueue(const JobRecord& job, const EnqueueOptions& options) = 0;
+  // A batch (jobs of one owner and lane): all of them or none. In one transaction, each job is
+  // checked against the caps as if those before it were queued already; on a refusal nothing is
+  // inserted and refused_index names the job that met the cap. `estimated_seconds[i]` is
+  // jobs[i]'s (options.estimated_seconds is not used). Wakes the lane's waiting workers.
+  virtual EnqueueResult enqueue_all(const std::vector<JobRecord>& jobs,
+                                    const std::vector<double>& estimated_seconds,
+                                    const EnqueueOptions& options) = 0;
   // The queue bound only (max_queued <= 0: none); false when refused.
   bool enqueue(const JobRecord& job, int max_queued) {
     EnqueueOptions options;
@@ -137,7 +154,11 @@ class JobQueue {
 
   // 1-based within its lane, in claim order as the queue stands (a client arriving later may take
   // one turn ahead of it); 0 = not queued.
-  virtual int position(const std::string& id) = 0;
+  int position(const std::string& id) { return place(id).position; }
+  // Where a queued job stands, with the estimated work before it (position 0: not queued).
+  virtual QueuePlace place(const std::string& id) = 0;
+  // Estimated seconds until the first running job (any lane) ends, at least 1; 0 when none runs.
+  virtual double soonest_finish_seconds() = 0;
   virtual std::map<std::string, int64_t> queued_by_lane() = 0;  // lanes with queued jobs only
 
   // Returns true as soon as `lane` may have work (a job is queued there now, or one was

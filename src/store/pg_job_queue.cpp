@@ -26,6 +26,64 @@ void notify_work(pqxx::transaction_base& tx, const std::string& lane) {
 
 const std::string kJobColumns = kPgJobColumns;
 
+// One job's caps and insert, inside the caller's transaction (which sees the jobs it queued).
+EnqueueResult enqueue_one(pqxx::work& tx, const JobRecord& job, double estimated_seconds,
+                          const EnqueueOptions& options) {
+  const JobRecord queued = as_queued(job);
+  EnqueueResult r;
+  // One client's submits on every node, one at a time: its caps and its next turn are read
+  // and used before another of its jobs can be inserted.
+  tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext($2))", kClientLockClass, job.owner);
+  if (options.max_client_jobs > 0 || options.max_client_seconds > 0) {
+    auto mine = tx.exec_params(
+        "SELECT method, COUNT(*), COALESCE(SUM(estimated_seconds), 0) FROM jobs "
+        "WHERE owner=$1 AND status IN ('queued','running') GROUP BY method",
+        job.owner);
+    int64_t all_jobs = 0;
+    for (const auto& row : mine) {
+      all_jobs += row[1].as<int64_t>();
+      r.client_seconds += row[2].as<double>();
+      if (row[0].as<std::string>() == job.method) {
+        r.client_jobs = row[1].as<int64_t>();
+        r.client_lane_seconds = row[2].as<double>();
+      }
+    }
+    EnqueueOptions mine_options = options;
+    mine_options.estimated_seconds = estimated_seconds;
+    r.refused = client_cap_refusal(mine_options, r, all_jobs);
+    if (!r.ok()) return r;
+  }
+  if (options.max_queued > 0) {
+    tx.exec_params("SELECT pg_advisory_xact_lock($1)", kEnqueueLock);
+    auto n = tx.exec_params1(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE status='queued' LIMIT $1) q",
+        options.max_queued);
+    if (n[0].as<int64_t>() >= options.max_queued) {
+      r.refused = EnqueueResult::Refusal::queue_full;
+      return r;
+    }
+  }
+  const int64_t turn =
+      tx.exec_params1(
+            "SELECT GREATEST(COALESCE((SELECT MAX(turn) FROM jobs WHERE status='running' AND "
+            "method=$1), (SELECT MIN(turn) FROM jobs WHERE status='queued' AND method=$1), 0), "
+            "COALESCE((SELECT MAX(turn) + 1 FROM jobs WHERE owner=$2 AND method=$1 AND "
+            "status IN ('queued','running')), 0))",
+            job.method, job.owner)[0]
+          .as<int64_t>();
+  insert_pg_job(tx, queued);
+  tx.exec_params("UPDATE jobs SET turn=$1, estimated_seconds=$2 WHERE id=$3", turn,
+                 estimated_seconds, job.id);
+  notify_work(tx, queued.method);
+  notify_job(tx, queued.id);
+  return r;
+}
+
+// A refused batch: thrown out of the transaction so that it rolls back.
+struct Refused {
+  EnqueueResult result;
+};
+
 }  // namespace
 
 PgJobQueue::PgJobQueue(PgDatabase& db, Clock clock) : db_(db), clock_(std::move(clock)) {
@@ -51,58 +109,28 @@ int PgJobQueue::listener_backend_pid() const {
 }
 
 EnqueueResult PgJobQueue::enqueue(const JobRecord& job, const EnqueueOptions& options) {
-  JobRecord queued = job;
-  queued.status = JobStatus::queued;
-  queued.worker_id.clear();
-  queued.lease_expires_ms = 0;
-  queued.cancel_requested = queued.delete_requested = false;
-  return db_.transact([&](pqxx::work& tx) {
-    EnqueueResult r;
-    // One client's submits on every node, one at a time: its caps and its next turn are read
-    // and used before another of its jobs can be inserted.
-    tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext($2))", kClientLockClass, job.owner);
-    if (options.max_client_jobs > 0 || options.max_client_seconds > 0) {
-      auto mine = tx.exec_params(
-          "SELECT method, COUNT(*), COALESCE(SUM(estimated_seconds), 0) FROM jobs "
-          "WHERE owner=$1 AND status IN ('queued','running') GROUP BY method",
-          job.owner);
-      int64_t all_jobs = 0;
-      for (const auto& row : mine) {
-        all_jobs += row[1].as<int64_t>();
-        r.client_seconds += row[2].as<double>();
-        if (row[0].as<std::string>() == job.method) {
-          r.client_jobs = row[1].as<int64_t>();
-          r.client_lane_seconds = row[2].as<double>();
+  return enqueue_all({job}, {options.estimated_seconds}, options);
+}
+
+EnqueueResult PgJobQueue::enqueue_all(const std::vector<JobRecord>& jobs,
+                                      const std::vector<double>& estimated_seconds,
+                                      const EnqueueOptions& options) {
+  if (jobs.empty()) return {};
+  try {
+    return db_.transact([&](pqxx::work& tx) {
+      EnqueueResult r;
+      for (size_t i = 0; i < jobs.size(); ++i) {
+        r = enqueue_one(tx, jobs[i], estimated_seconds.at(i), options);
+        if (!r.ok()) {
+          r.refused_index = static_cast<int>(i);
+          throw Refused{r};
         }
       }
-      r.refused = client_cap_refusal(options, r, all_jobs);
-      if (!r.ok()) return r;
-    }
-    if (options.max_queued > 0) {
-      tx.exec_params("SELECT pg_advisory_xact_lock($1)", kEnqueueLock);
-      auto n = tx.exec_params1(
-          "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE status='queued' LIMIT $1) q",
-          options.max_queued);
-      if (n[0].as<int64_t>() >= options.max_queued) {
-        r.refused = EnqueueResult::Refusal::queue_full;
-        return r;
-      }
-    }
-    const int64_t turn =
-        tx.exec_params1(
-              "SELECT GREATEST(COALESCE((SELECT MAX(turn) FROM jobs WHERE status='running' AND "
-              "method=$1), (SELECT MIN(turn) FROM jobs WHERE status='queued' AND method=$1), 0), "
-              "COALESCE((SELECT MAX(turn) + 1 FROM jobs WHERE owner=$2 AND method=$1 AND "
-              "status IN ('queued','running')), 0))",
-              job.method, job.owner)[0]
-            .as<int64_t>();
-    insert_pg_job(tx, queued);
-    tx.exec_params("UPDATE jobs SET turn=$1, estimated_seconds=$2 WHERE id=$3", turn,
-                   options.estimated_seconds, job.id);
-    notify_work(tx, queued.method);
-    notify_job(tx, queued.id);
-    return r;
-  });
+      return r;
+    });
+  } catch (const Refused& refused) {
+    return refused.result;  // rolled back: none of them is queued
+  }
 }
 
 std::optional<JobRecord> PgJobQueue::claim(const std::string& lane, const std::string& worker_id,
@@ -235,15 +263,36 @@ JobQueue::CancelOutcome PgJobQueue::request_cancel(const std::string& id, bool d
   });
 }
 
-int PgJobQueue::position(const std::string& id) {
+QueuePlace PgJobQueue::place(const std::string& id) {
+  return db_.autocommit([&](pqxx::transaction_base& tx) {
+    QueuePlace out;
+    auto row = tx.exec_params1(
+        "SELECT COUNT(*), COALESCE(SUM(q.estimated_seconds) - MAX(t.estimated_seconds), 0), "
+        "MAX(t.method) FROM jobs t JOIN jobs q ON q.status='queued' AND q.method=t.method "
+        "AND (q.turn, q.created_ms, q.seq) <= (t.turn, t.created_ms, t.seq) "
+        "WHERE t.id=$1 AND t.status='queued'",
+        id);
+    out.position = row[0].as<int>();
+    if (out.position == 0) return out;
+    out.queued_ahead_s = std::max(0.0, row[1].as<double>());
+    out.running_left_s =
+        tx.exec_params1(
+              "SELECT COALESCE(SUM(GREATEST(estimated_seconds - ($1 - started_ms) / "
+              "1000.0, 1)), 0) FROM jobs WHERE status='running' AND method=$2",
+              static_cast<long long>(clock_()), row[2].as<std::string>())[0]
+            .as<double>();
+    return out;
+  });
+}
+
+double PgJobQueue::soonest_finish_seconds() {
   return db_.autocommit([&](pqxx::transaction_base& tx) {
     return tx
         .exec_params1(
-            "SELECT COUNT(*) FROM jobs t JOIN jobs q ON q.status='queued' AND q.method=t.method "
-            "AND (q.turn, q.created_ms, q.seq) <= (t.turn, t.created_ms, t.seq) "
-            "WHERE t.id=$1 AND t.status='queued'",
-            id)[0]
-        .as<int>();
+            "SELECT COALESCE(MIN(GREATEST(estimated_seconds - ($1 - started_ms) / "
+            "1000.0, 1)), 0) FROM jobs WHERE status='running'",
+            static_cast<long long>(clock_()))[0]
+        .as<double>();
   });
 }
 

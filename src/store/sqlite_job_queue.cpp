@@ -20,65 +20,87 @@ std::optional<JobRecord> get_job(sqlite3* db, const std::string& id) {
   return std::move(rows.front());
 }
 
+// One job's caps and insert, inside the caller's transaction (which sees the jobs it queued).
+EnqueueResult enqueue_one(sqlite3* db, const JobRecord& job, double estimated_seconds,
+                          const EnqueueOptions& options) {
+  const JobRecord queued = as_queued(job);
+  EnqueueResult r;
+  if (options.max_client_jobs > 0 || options.max_client_seconds > 0) {
+    SqliteStatement mine(db,
+                         "SELECT method, COUNT(*), TOTAL(estimated_seconds) FROM jobs "
+                         "WHERE owner=? AND status IN ('queued','running') GROUP BY method");
+    mine.bind(job.owner);
+    int64_t all_jobs = 0;
+    while (mine.step()) {
+      all_jobs += mine.integer(1);
+      r.client_seconds += mine.real(2);
+      if (mine.text(0) == job.method) {
+        r.client_jobs = mine.integer(1);
+        r.client_lane_seconds = mine.real(2);
+      }
+    }
+    EnqueueOptions mine_options = options;
+    mine_options.estimated_seconds = estimated_seconds;
+    r.refused = client_cap_refusal(mine_options, r, all_jobs);
+    if (!r.ok()) return r;
+  }
+  if (options.max_queued > 0) {
+    SqliteStatement count(db, "SELECT COUNT(*) FROM jobs WHERE status='queued'");
+    if (count.step() && count.integer(0) >= options.max_queued) {
+      r.refused = EnqueueResult::Refusal::queue_full;
+      return r;
+    }
+  }
+  int64_t turn = 0;
+  {
+    SqliteStatement next(
+        db,
+        "SELECT MAX(COALESCE((SELECT MAX(turn) FROM jobs WHERE status='running' AND method=?1),"
+        " (SELECT MIN(turn) FROM jobs WHERE status='queued' AND method=?1), 0),"
+        " COALESCE((SELECT MAX(turn) + 1 FROM jobs WHERE owner=?2 AND method=?1"
+        " AND status IN ('queued','running')), 0))");
+    next.bind(job.method).bind(job.owner);
+    if (next.step()) turn = next.integer(0);
+  }
+  insert_sqlite_job(db, queued);
+  SqliteStatement set(db, "UPDATE jobs SET turn=?, estimated_seconds=? WHERE id=?");
+  set.bind(turn).bind(estimated_seconds).bind(job.id);
+  set.step();
+  return r;
+}
+
 }  // namespace
 
 SqliteJobQueue::SqliteJobQueue(SqliteJobStore& store, Clock clock)
     : store_(store), clock_(std::move(clock)) {}
 
 EnqueueResult SqliteJobQueue::enqueue(const JobRecord& job, const EnqueueOptions& options) {
-  JobRecord queued = job;
-  queued.status = JobStatus::queued;
-  queued.worker_id.clear();
-  queued.lease_expires_ms = 0;
-  queued.cancel_requested = queued.delete_requested = false;
+  return enqueue_all({job}, {options.estimated_seconds}, options);
+}
+
+EnqueueResult SqliteJobQueue::enqueue_all(const std::vector<JobRecord>& jobs,
+                                          const std::vector<double>& estimated_seconds,
+                                          const EnqueueOptions& options) {
+  if (jobs.empty()) return {};
   EnqueueResult result = store_.with_db([&](sqlite3* db) {
     SqliteTransaction tx(db);  // IMMEDIATE: every check below holds until the commit
     EnqueueResult r;
-    if (options.max_client_jobs > 0 || options.max_client_seconds > 0) {
-      SqliteStatement mine(db,
-                           "SELECT method, COUNT(*), TOTAL(estimated_seconds) FROM jobs "
-                           "WHERE owner=? AND status IN ('queued','running') GROUP BY method");
-      mine.bind(job.owner);
-      int64_t all_jobs = 0;
-      while (mine.step()) {
-        all_jobs += mine.integer(1);
-        r.client_seconds += mine.real(2);
-        if (mine.text(0) == job.method) {
-          r.client_jobs = mine.integer(1);
-          r.client_lane_seconds = mine.real(2);
-        }
-      }
-      r.refused = client_cap_refusal(options, r, all_jobs);
-      if (!r.ok()) return r;
-    }
-    if (options.max_queued > 0) {
-      SqliteStatement count(db, "SELECT COUNT(*) FROM jobs WHERE status='queued'");
-      if (count.step() && count.integer(0) >= options.max_queued) {
-        r.refused = EnqueueResult::Refusal::queue_full;
-        return r;
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      const JobRecord& job = jobs[i];
+      r = enqueue_one(db, job, estimated_seconds.at(i), options);
+      if (!r.ok()) {
+        r.refused_index = static_cast<int>(i);
+        return r;  // rolled back: none of them is queued
       }
     }
-    int64_t turn = 0;
-    {
-      SqliteStatement next(
-          db,
-          "SELECT MAX(COALESCE((SELECT MAX(turn) FROM jobs WHERE status='running' AND method=?1),"
-          " (SELECT MIN(turn) FROM jobs WHERE status='queued' AND method=?1), 0),"
-          " COALESCE((SELECT MAX(turn) + 1 FROM jobs WHERE owner=?2 AND method=?1"
-          " AND status IN ('queued','running')), 0))");
-      next.bind(job.method).bind(job.owner);
-      if (next.step()) turn = next.integer(0);
-    }
-    insert_sqlite_job(db, queued);
-    SqliteStatement set(db, "UPDATE jobs SET turn=?, estimated_seconds=? WHERE id=?");
-    set.bind(turn).bind(options.estimated_seconds).bind(job.id);
-    set.step();
     tx.commit();
     return r;
   });
   if (result.ok()) {
-    work_.notify(job.method);
-    updates_.publish(job.id);
+    for (const auto& job : jobs) {
+      work_.notify(job.method);
+      updates_.publish(job.id);
+    }
   }
   return result;
 }
@@ -243,15 +265,37 @@ JobQueue::CancelOutcome SqliteJobQueue::request_cancel(const std::string& id, bo
   return outcome;
 }
 
-int SqliteJobQueue::position(const std::string& id) {
+QueuePlace SqliteJobQueue::place(const std::string& id) {
   return store_.with_db([&](sqlite3* db) {
+    QueuePlace out;
     SqliteStatement st(db,
-                       "SELECT COUNT(*) FROM jobs t JOIN jobs q ON q.status='queued' AND "
+                       "SELECT COUNT(*), TOTAL(q.estimated_seconds) - MAX(t.estimated_seconds), "
+                       "MAX(t.method) FROM jobs t JOIN jobs q ON q.status='queued' AND "
                        "q.method=t.method AND (q.turn<t.turn OR (q.turn=t.turn AND "
                        "(q.created_ms<t.created_ms OR (q.created_ms=t.created_ms AND "
                        "q.rowid<=t.rowid)))) WHERE t.id=? AND t.status='queued'");
     st.bind(id);
-    return st.step() ? static_cast<int>(st.integer(0)) : 0;
+    if (!st.step() || st.integer(0) == 0) return out;
+    out.position = static_cast<int>(st.integer(0));
+    out.queued_ahead_s = std::max(0.0, st.real(1));
+    SqliteStatement running(db,
+                            "SELECT TOTAL(MAX(estimated_seconds - (? - started_ms) / 1000.0, 1)) "
+                            "FROM jobs WHERE status='running' AND method=?");
+    const std::string lane = st.text(2);
+    running.bind(clock_()).bind(lane);
+    if (running.step()) out.running_left_s = running.real(0);
+    return out;
+  });
+}
+
+double SqliteJobQueue::soonest_finish_seconds() {
+  return store_.with_db([&](sqlite3* db) {
+    SqliteStatement st(
+        db,
+        "SELECT COALESCE(MIN(MAX(estimated_seconds - (? - started_ms) / 1000.0, 1)), 0) "
+        "FROM jobs WHERE status='running'");
+    st.bind(clock_());
+    return st.step() ? st.real(0) : 0.0;
   });
 }
 

@@ -15,6 +15,9 @@ class SqliteJobQueue : public JobQueue {
 
   using JobQueue::enqueue;
   EnqueueResult enqueue(const JobRecord& job, const EnqueueOptions& options) override;
+  EnqueueResult enqueue_all(const std::vector<JobRecord>& jobs,
+                            const std::vector<double>& estimated_seconds,
+                            const EnqueueOptions& options) override;
   std::optional<JobRecord> claim(const std::string& lane, const std::string& worker_id,
                                  int64_t lease_ms) override;
   std::vector<std::string> heartbeat(const std::string& worker_id, int64_t lease_ms) override;
@@ -23,7 +26,8 @@ class SqliteJobQueue : public JobQueue {
   std::optional<JobRecord> release(const std::string& id, const std::string& worker_id) override;
   std::vector<JobRecord> reap(int max_attempts) override;
   CancelOutcome request_cancel(const std::string& id, bool delete_after = false) override;
-  int position(const std::string& id) override;
+  QueuePlace place(const std::string& id) override;
+  double soonest_finish_seconds() override;
   std::map<std::string, int64_t> queued_by_lane() override;
   bool wait_for_work(const std::string& lane, std::chrono::milliseconds timeout) override;
   void wake_waiters() override { work_.interrupt(); }

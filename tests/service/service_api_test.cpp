@@ -106,11 +106,12 @@ TEST_P(ServiceTest, FastJobLifecycleResultFormatsHistoryAndDelete) {
   auto jpeg = a.get("/api/jobs/" + id + "/result?format=jpeg&download=1");
   ASSERT_EQ(jpeg->status, 200);
   EXPECT_EQ(probe_image(jpeg->body).format, "jpeg");
+  // Named after the photo (job_form sends photo.png) and the style (the model "Tiny 0").
   EXPECT_EQ(jpeg->get_header_value("Content-Disposition"),
-            "attachment; filename=\"pastiche-" + id + ".jpg\"");
+            "attachment; filename=\"photo-tiny-0.jpg\"");
   auto dl = a.get("/api/jobs/" + id + "/result?download=1");
   EXPECT_EQ(dl->get_header_value("Content-Disposition"),
-            "attachment; filename=\"pastiche-" + id + ".png\"");
+            "attachment; filename=\"photo-tiny-0.png\"");
   EXPECT_EQ(a.get("/api/jobs/" + id + "/thumbnail")->status, 200);
   auto content = a.get("/api/jobs/" + id + "/content");
   ASSERT_EQ(content->status, 200);
@@ -162,9 +163,9 @@ TEST_P(ServiceTest, GatysJobStreamsEventsInOrder) {
     if (end == std::string::npos) break;
     std::string block = body.substr(pos, end - pos);
     pos = end + 2;
-    if (block.rfind(":", 0) == 0) continue;  // keep-alive
     auto nl = block.find('\n');
     ASSERT_EQ(block.rfind("event: ", 0), 0u) << block;
+    if (block.rfind("event: heartbeat\n", 0) == 0) continue;  // while the job is quiet
     events.emplace_back(block.substr(7, nl - 7), json::parse(block.substr(nl + 7)));
   }
   ASSERT_GE(events.size(), 3u) << body;
@@ -444,8 +445,10 @@ TEST_P(ServiceTest, DeviceHealthMetricsOpenApiAndCookies) {
   auto device = parse_json(a.get("/api/device"));
   EXPECT_TRUE(device["methods"]["gatys"].get<bool>());
   EXPECT_EQ(device["limits"]["max_size"], 2048);
-  for (const char* hidden :
-       {"vgg", "allocator", "blas", "memory_available_bytes", "peak_rss_bytes"})
+  EXPECT_FALSE(device["details"].get<bool>());
+  EXPECT_EQ(device["device"], "cpu");
+  for (const char* hidden : {"vgg", "allocator", "blas", "memory_available_bytes", "peak_rss_bytes",
+                             "device_name", "torch_version", "cores"})
     EXPECT_FALSE(device.contains(hidden)) << hidden;
   auto health = parse_json(a.get("/healthz"));
   EXPECT_TRUE(health["status"] == "ok" || health["status"] == "warning");
@@ -455,7 +458,10 @@ TEST_P(ServiceTest, DeviceHealthMetricsOpenApiAndCookies) {
 
   a.http.set_default_headers({{"X-Admin-Key", admin_key}});
   device = parse_json(a.get("/api/device"));
+  EXPECT_TRUE(device["details"].get<bool>());
   EXPECT_TRUE(device["vgg"].is_object());
+  EXPECT_TRUE(device["device_name"].is_string());
+  EXPECT_TRUE(device["torch_version"].is_string());
   EXPECT_EQ(device["allocator"], memory_allocator());
   health = parse_json(a.get("/healthz"));
   EXPECT_TRUE(health["disk"].contains("free_bytes"));
