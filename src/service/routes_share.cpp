@@ -222,7 +222,13 @@ void register_share_routes(http::Router& http, Context& ctx) {
             }));
   http.Delete(R"(/api/jobs/([^/]+)/share)", wrap(ctx, [&ctx](Call& c) {
                 JobRecord job = load_job(ctx, c, c.req.matches[1]);
-                ctx.shares.revoke(job.id);  // its publication and votes too
+                auto share = ctx.shares.get_by_job(job.id);
+                if (share && share->hidden) {
+                  // Kept (dead: hidden) so that sharing again cannot undo the operator's hiding.
+                  ctx.shares.unpublish(job.id);
+                } else {
+                  ctx.shares.revoke(job.id);  // its publication and votes too
+                }
                 c.res.status = 204;
               }));
   http.Get(R"(/s/([^/]+))",

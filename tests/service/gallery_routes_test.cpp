@@ -227,6 +227,32 @@ TEST_P(GalleryRoutes, AnOperatorHidesAWork) {
   EXPECT_EQ(hide("unhide", {{"X-Admin-Key", key}})->status, 204);
   EXPECT_EQ(gallery(bob)["total"], 1);
   EXPECT_EQ(visit("/s/" + token)->status, 200);
+
+  // Stopping sharing and sharing again does not undo the hiding: the same dead link comes back.
+  EXPECT_EQ(hide("hide", {{"X-Admin-Key", key}})->status, 204);
+  const std::string id = parse_json(alice.get("/api/history"))["items"][0]["id"];
+  ASSERT_EQ(alice.del("/api/jobs/" + id + "/share")->status, 204);
+  EXPECT_EQ(share_token(alice, id), token);
+  ASSERT_EQ(publish(alice, id, "again")->status, 200);
+  EXPECT_EQ(gallery(bob)["total"], 0);
+  EXPECT_EQ(visit("/s/" + token)->status, 404);
+}
+
+TEST_P(GalleryRoutes, AClientKeepsAtMost200ShareLinks) {
+  start();
+  auto alice = api(kAlice);
+  const std::string shared = done_job(alice), other = done_job(alice);
+  const std::string token = share_token(alice, shared);
+  add_shares(kAlice, 199);  // with the one above: 200
+  auto refused = post_json(alice, "/api/jobs/" + other + "/share", json::object());
+  EXPECT_EQ(refused->status, 409);
+  EXPECT_EQ(parse_json(refused)["error"].get<std::string>().rfind("share: you have 200 share", 0),
+            0u)
+      << refused->body;
+  EXPECT_EQ(publish(alice, other, "x")->status, 409);
+  EXPECT_EQ(share_token(alice, shared), token);  // an existing link is still answered
+  ASSERT_EQ(alice.del("/api/jobs/" + shared + "/share")->status, 204);
+  EXPECT_EQ(post_json(alice, "/api/jobs/" + other + "/share", json::object())->status, 200);
 }
 
 TEST_P(GalleryRoutes, PublishesAndVotesAreRateLimitedPerClient) {

@@ -5,7 +5,9 @@
 
 #include "service_fixture.h"
 #include "store/pg_job_store.h"
+#include "store/pg_share_store.h"
 #include "store/sqlite_job_store.h"
+#include "store/sqlite_share_store.h"
 
 namespace pastiche::testing {
 
@@ -56,6 +58,26 @@ class ShareTest : public BackendServerTest {
     } else {
       SqliteJobStore store(files.data_dir + "/jobs.db");
       expire(store);
+    }
+  }
+  // `n` shared jobs of `owner` written straight to the database (faster than running them).
+  void add_shares(const std::string& owner, int n) {
+    auto add = [&](JobStore& jobs, ShareStore& shares) {
+      for (int i = 0; i < n; ++i) {
+        JobRecord j = make_job(owner, 1 + i, JobStatus::done);
+        jobs.insert(j);
+        shares.create_or_get(j.id, owner, secure_random_hex(11), 1 + i);
+      }
+    };
+    if (pg) {
+      PgDatabase db(pg->url(), 1);
+      PgJobStore jobs(db);
+      PgShareStore shares(db);
+      add(jobs, shares);
+    } else {
+      SqliteJobStore jobs(files.data_dir + "/jobs.db");
+      SqliteShareStore shares(jobs);
+      add(jobs, shares);
     }
   }
   Api api(const std::string& token) { return ServerTest::api(token); }
