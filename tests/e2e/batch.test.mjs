@@ -51,6 +51,9 @@ test('three photos in one batch: progress per photo, grouped in the history, a z
     for (const id of ids) assert.ok(seen.get(id).has('done'), `row ${id} reached done`);
     assert.ok([...seen.values()].some((st) => st.has('queued') || st.has('running')), 'rows showed work in progress');
     assert.deepEqual(await rows.evaluateAll((lis) => lis.map((li) => li.dataset.status)), ['done', 'done', 'done']);
+    // Finished rows show their result's thumbnail (loaded), no longer the photo.
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="batch-panel"] li.item img')]
+      .every((i) => /\/thumbnail\b/.test(i.src) && i.complete && i.naturalWidth > 0));
     assert.deepEqual(await axeViolations(page, '[data-testid="batch-panel"]'), []);
     await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, 'batch');

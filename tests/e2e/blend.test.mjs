@@ -54,8 +54,10 @@ test('two paintings blended 70/30 show the blend in the result and the history',
       await page.fill('#p-size', GATYS_SIZE);
       await page.fill('#p-steps', GATYS_STEPS);
     }
-    await page.evaluate(() => document.getElementById('h-style').scrollIntoView({ block: 'start' }));
-    await shot(page, 'blend');
+    // The picture for the docs: the whole "Choose a painting" card, mix sliders included.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const box = await page.locator('section[aria-labelledby="h-style"]').boundingBox();
+    await shot(page, 'blend', { fullPage: true, clip: { x: box.x - 8, y: box.y - 8, width: box.width + 16, height: box.height + 16 } });
     await page.click('button.generate');
     await waitForDone(page, 180000);
 
