@@ -186,9 +186,14 @@ size_t unescape_url(char* s, bool* bad) {
   return static_cast<size_t>(w - s);
 }
 
-bool load_spilled(RequestState& rs) {
+bool load_spilled(RequestState& rs, bool keep_files) {
   bool ok = true;
   for (auto& s : rs.spilled) {
+    if (keep_files && !s.part->second.filename.empty()) {
+      s.part->second.file = std::make_shared<PartFile>(s.fd, s.size);
+      s.fd = -1;
+      continue;
+    }
     std::string& content = s.part->second.content;
     content.resize(static_cast<size_t>(s.size));
     size_t done = 0;
@@ -228,8 +233,12 @@ Refusal read_head(MHD_Connection* connection, const char* url, const char* metho
   bool urlencoded = strncasecmp(type.c_str(), "application/x-www-form-urlencoded", 33) == 0;
   // Images travel as multipart (spilled to disk while they arrive); any other body is parsed in
   // memory, so it has a small limit of its own.
-  const auto limit = static_cast<unsigned long long>(rs.multipart ? options.max_body_bytes
-                                                                  : options.max_form_bytes);
+  const auto by_path = options.max_body_bytes_by_path.find(req.path);
+  rs.body_limit = !rs.multipart ? options.max_form_bytes
+                  : by_path != options.max_body_bytes_by_path.end()
+                      ? std::max(by_path->second, options.max_body_bytes)
+                      : options.max_body_bytes;
+  const auto limit = static_cast<unsigned long long>(rs.body_limit);
   rs.budget.bind(&budget, req.remote_addr);
   const Refusal busy{503, "the server is holding too much at once; try again shortly", 5};
   std::string length = req.get_header_value("Content-Length");
@@ -262,8 +271,7 @@ Refusal read_head(MHD_Connection* connection, const char* url, const char* metho
 void read_body(RequestState& rs, const char* data, size_t size) {
   rs.received += static_cast<int64_t>(size);
   if (rs.too_large || rs.bad_form || rs.over_budget) return;
-  const ServerOptions& o = *rs.options;
-  if (rs.received > (rs.multipart ? o.max_body_bytes : o.max_form_bytes)) {
+  if (rs.received > rs.body_limit) {
     rs.too_large = true;
     return;
   }

@@ -40,7 +40,8 @@ struct RequestState {
   bool over_budget = false;     // the in-flight budget (or the spill disk) could not take more
   bool reserved_whole = false;  // the body's declared length was reserved with the head
   int64_t received = 0;
-  size_t fields = 0;  // form fields and parts so far
+  int64_t body_limit = 0;  // this request's: max_body_bytes (or its path's), or max_form_bytes
+  size_t fields = 0;       // form fields and parts so far
   Reservation budget;
   ConnectionTable::Entry* conn = nullptr;
   std::multimap<std::string, FilePart>::iterator part;  // the multipart part being filled
@@ -73,8 +74,9 @@ Refusal read_head(MHD_Connection* connection, const char* url, const char* metho
 void read_body(RequestState& rs, const char* data, size_t size);
 
 // Reads spilled parts back into their FilePart (on a handler thread, just before the handler).
-// false when a temporary file cannot be read.
-bool load_spilled(RequestState& rs);
+// false when a temporary file cannot be read. With `keep_files`, file parts (those with a file
+// name) stay on disk instead: their FilePart::file reads them when asked.
+bool load_spilled(RequestState& rs, bool keep_files = false);
 
 // libmicrohttpd's URL unescaping (in place, returns the new length), except that an escaped
 // control character (%00-%1F, %7F) is left as it is and reported through `*bad`: a decoded NUL

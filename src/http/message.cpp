@@ -1,8 +1,28 @@
 #include "http/message.h"
 
 #include <strings.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
 
 namespace pastiche::http {
+
+PartFile::~PartFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string PartFile::read() const {
+  std::string out(static_cast<size_t>(size_), '\0');
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw std::runtime_error("an uploaded part could not be read back");
+    done += static_cast<size_t>(n);
+  }
+  return out;
+}
 
 bool CaseInsensitiveLess::operator()(const std::string& a, const std::string& b) const {
   return strcasecmp(a.c_str(), b.c_str()) < 0;

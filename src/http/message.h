@@ -17,11 +17,32 @@ struct CaseInsensitiveLess {
 };
 using Headers = std::multimap<std::string, std::string, CaseInsensitiveLess>;
 
+// A file part's bytes left in the unnamed temporary file they were received into (a path of
+// ServerOptions::max_body_bytes_by_path): read when the handler asks, so that a body of several
+// large uploads is never in memory at once. Closed with the request.
+class PartFile {
+ public:
+  PartFile(int fd, int64_t size) : fd_(fd), size_(size) {}
+  ~PartFile();
+  PartFile(const PartFile&) = delete;
+  PartFile& operator=(const PartFile&) = delete;
+  int64_t size() const { return size_; }
+  std::string read() const;  // throws std::runtime_error when the file cannot be read
+
+ private:
+  int fd_;
+  int64_t size_;
+};
+
 // One part of a multipart/form-data body: a file or a plain text field.
 struct FilePart {
   std::string filename;
   std::string content_type;
-  std::string content;
+  std::string content;                   // empty when `file` is set
+  std::shared_ptr<const PartFile> file;  // the bytes, on disk (see PartFile)
+
+  int64_t size() const { return file ? file->size() : static_cast<int64_t>(content.size()); }
+  std::string bytes() const { return file ? file->read() : content; }
 };
 
 struct Request {

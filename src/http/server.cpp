@@ -225,7 +225,8 @@ struct Server::Impl {
     MHD_suspend_connection(connection);
     RequestState* state = &rs;
     bool posted = pool->post([this, state, connection] {
-      if (load_spilled(*state)) {
+      // Paths that take several uploads read each file part from disk when they need it.
+      if (load_spilled(*state, options.max_body_bytes_by_path.count(state->req.path) > 0)) {
         handle(state->req, state->res);
       } else {
         state->res.status = 503;

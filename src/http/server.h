@@ -13,6 +13,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,10 @@ struct ServerOptions {
   int max_connections = 4096;
   int max_connections_per_ip = 64;            // 0 = no limit (behind a reverse proxy)
   int64_t max_body_bytes = 21 * 1024 * 1024;  // a multipart/form-data body; beyond: 413
+  // Paths (exact) whose multipart bodies may be larger: several uploads in one request. Their
+  // file parts beyond spill_bytes stay in their temporary files until the handler reads each
+  // (FilePart::file), so the body is never in memory at once; it counts in the in-flight budget.
+  std::map<std::string, int64_t> max_body_bytes_by_path;
   // Any other body (URL-encoded, JSON) is parsed in memory: it has a small limit of its own.
   int64_t max_form_bytes = 256 * 1024;
   size_t max_form_fields = 256;  // fields of a form body or parts of a multipart one; beyond: 400

@@ -12,5 +12,7 @@ namespace pastiche::service {
 // its lane while queued, else 0. Progress is the job's latest report, as its worker stored it.
 nlohmann::json job_json(const JobRecord& job, int position);
 nlohmann::json job_urls(const std::string& id);
+// What the job's result downloads as ("chicago-the-starry-night.png"; service/file_names.h).
+std::string job_download_name(const JobRecord& job, const std::string& extension = "png");
 
 }  // namespace pastiche::service

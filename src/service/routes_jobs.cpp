@@ -167,7 +167,7 @@ void handle_events(Context& ctx, Call& c) {
   std::string first;
   bool finished = is_finished(job.status);
   if (finished) {
-    first = sse_event(to_string(job.status), safe_dump(job_json(job, 0)));
+    first = sse_event(to_string(job.status), safe_dump(job_view(ctx, job)));
   } else {
     first = sse_event("status", safe_dump(job_view(ctx, job)));
   }

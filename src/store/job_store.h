@@ -36,6 +36,9 @@ struct JobRecord {
   double seconds = 0;
   int width = 0, height = 0;
   int64_t fetched_ms = 0;  // when its result was first downloaded; 0 = never
+  // Set when the job is created, never changed by update():
+  std::string batch_id;      // the batch it was submitted in (POST /api/batches); empty = none
+  std::string content_name;  // the photo's file name, sanitised (service/file_names.h); may be ""
   // Written by the JobQueue only (insert stores them, update() leaves them alone):
   std::string worker_id;          // the worker holding a running job; empty otherwise
   int64_t lease_expires_ms = 0;   // a running job's lease ends then unless its worker heartbeats
@@ -56,7 +59,8 @@ class JobStore {
 
   virtual void insert(const JobRecord& job) = 0;
   virtual std::optional<JobRecord> get(const std::string& id) = 0;
-  // Every column but id/owner/created and the queue's (worker_id, lease, cancel/delete flags).
+  // Every column but id/owner/created, batch_id/content_name and the queue's (worker_id, lease,
+  // cancel/delete flags).
   virtual void update(const JobRecord& job) = 0;
   virtual void update_progress(const std::string& id, const std::string& progress_json) = 0;
   virtual bool remove(const std::string& id) = 0;
@@ -66,6 +70,8 @@ class JobStore {
   virtual int64_t count_by_owner(const std::string& owner) = 0;
   // Oldest first (created_ms, then id).
   virtual std::vector<JobRecord> list_by_status(JobStatus status) = 0;
+  // The jobs of one batch, in submission order (created_ms, then insertion order).
+  virtual std::vector<JobRecord> list_by_batch(const std::string& batch_id) = 0;
   // Finished jobs the disk quota may expire, oldest first: done, failed or cancelled before
   // `finished_before_ms`, and (done ones) with their result fetched at least once.
   virtual std::vector<JobRecord> list_evictable(int64_t finished_before_ms, int limit) = 0;

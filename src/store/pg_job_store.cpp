@@ -74,6 +74,13 @@ std::vector<JobRecord> PgJobStore::list_by_status(JobStatus status) {
   });
 }
 
+std::vector<JobRecord> PgJobStore::list_by_batch(const std::string& batch_id) {
+  return db_.autocommit([&](pqxx::transaction_base& tx) {
+    return read_pg_jobs(
+        tx.exec_params(kSelectJobs + "WHERE batch_id=$1 ORDER BY created_ms, seq", batch_id));
+  });
+}
+
 std::vector<JobRecord> PgJobStore::list_evictable(int64_t finished_before_ms, int limit) {
   return db_.autocommit([&](pqxx::transaction_base& tx) {
     return read_pg_jobs(tx.exec_params(

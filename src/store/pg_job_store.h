@@ -19,6 +19,7 @@ class PgJobStore : public JobStore {
   std::vector<JobRecord> list_by_owner(const std::string& owner, int limit, int offset) override;
   int64_t count_by_owner(const std::string& owner) override;
   std::vector<JobRecord> list_by_status(JobStatus status) override;
+  std::vector<JobRecord> list_by_batch(const std::string& batch_id) override;
   std::vector<JobRecord> list_evictable(int64_t finished_before_ms, int limit) override;
   void mark_fetched(const std::string& id, int64_t ms) override;
   std::map<JobStatus, int64_t> count_by_status() override;

@@ -5,7 +5,7 @@ namespace pastiche {
 const char* const kPgJobColumns =
     "id, owner, method, style, style_title, params, status, progress, error, attempts, "
     "created_ms, started_ms, finished_ms, seconds, width, height, fetched_ms, worker_id, "
-    "lease_expires_ms, cancel_requested, delete_requested";
+    "lease_expires_ms, cancel_requested, delete_requested, batch_id, content_name";
 
 JobRecord read_pg_job(const pqxx::row& r) {
   JobRecord j;
@@ -30,6 +30,8 @@ JobRecord read_pg_job(const pqxx::row& r) {
   j.lease_expires_ms = r[18].as<int64_t>();
   j.cancel_requested = r[19].as<bool>();
   j.delete_requested = r[20].as<bool>();
+  j.batch_id = r[21].as<std::string>();
+  j.content_name = r[22].as<std::string>();
   return j;
 }
 
@@ -43,11 +45,12 @@ std::vector<JobRecord> read_pg_jobs(const pqxx::result& rows) {
 void insert_pg_job(pqxx::transaction_base& tx, const JobRecord& j) {
   tx.exec_params(std::string("INSERT INTO jobs (") + kPgJobColumns +
                      ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,"
-                     "$19,$20,$21)",
+                     "$19,$20,$21,$22,$23)",
                  j.id, j.owner, j.method, j.style, j.style_title, j.params,
                  std::string(to_string(j.status)), j.progress, j.error, j.attempts, j.created_ms,
                  j.started_ms, j.finished_ms, j.seconds, j.width, j.height, j.fetched_ms,
-                 j.worker_id, j.lease_expires_ms, j.cancel_requested, j.delete_requested);
+                 j.worker_id, j.lease_expires_ms, j.cancel_requested, j.delete_requested,
+                 j.batch_id, j.content_name);
 }
 
 int update_pg_job(pqxx::transaction_base& tx, const JobRecord& j, const std::string& holder) {

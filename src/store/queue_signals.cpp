@@ -133,6 +133,15 @@ void UpdateHub::publish(const std::string& id) {
   }
 }
 
+JobRecord as_queued(const JobRecord& job) {
+  JobRecord queued = job;
+  queued.status = JobStatus::queued;
+  queued.worker_id.clear();
+  queued.lease_expires_ms = 0;
+  queued.cancel_requested = queued.delete_requested = false;
+  return queued;
+}
+
 EnqueueResult::Refusal client_cap_refusal(const EnqueueOptions& options, const EnqueueResult& r,
                                           int64_t all_jobs) {
   if (options.max_client_jobs > 0 && r.client_jobs >= options.max_client_jobs) {

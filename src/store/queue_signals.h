@@ -51,6 +51,9 @@ void expire_lease(JobRecord& job, int max_attempts, int64_t now_ms);
 std::string join_lanes(const std::vector<std::string>& lanes);  // "fast,gatys"
 std::vector<std::string> split_lanes(const std::string& lanes);
 
+// The job as enqueue() inserts it: queued, no worker, no lease, no cancel or delete request.
+JobRecord as_queued(const JobRecord& job);
+
 // The per-client caps of EnqueueOptions applied to what the owner already has (r's counts, and
 // `all_jobs`, its queued + running jobs in every lane): the refusal, or none.
 EnqueueResult::Refusal client_cap_refusal(const EnqueueOptions& options, const EnqueueResult& r,

@@ -110,7 +110,7 @@ void SqliteTransaction::commit() {
 const char* const kSqliteJobColumns =
     "id, owner, method, style, style_title, params, status, progress, error, attempts, "
     "created_ms, started_ms, finished_ms, seconds, width, height, fetched_ms, worker_id, "
-    "lease_expires_ms, cancel_requested, delete_requested";
+    "lease_expires_ms, cancel_requested, delete_requested, batch_id, content_name";
 
 std::vector<JobRecord> read_sqlite_jobs(SqliteStatement& st) {
   std::vector<JobRecord> out;
@@ -137,6 +137,8 @@ std::vector<JobRecord> read_sqlite_jobs(SqliteStatement& st) {
     j.lease_expires_ms = st.integer(18);
     j.cancel_requested = st.integer(19) != 0;
     j.delete_requested = st.integer(20) != 0;
+    j.batch_id = st.text(21);
+    j.content_name = st.text(22);
     out.push_back(std::move(j));
   }
   return out;
@@ -144,12 +146,12 @@ std::vector<JobRecord> read_sqlite_jobs(SqliteStatement& st) {
 
 void insert_sqlite_job(sqlite3* db, const JobRecord& j) {
   SqliteStatement st(db, std::string("INSERT INTO jobs (") + kSqliteJobColumns +
-                             ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                             ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   st.bind(j.id).bind(j.owner).bind(j.method).bind(j.style).bind(j.style_title).bind(j.params);
   st.bind(to_string(j.status)).bind(j.progress).bind(j.error).bind(j.attempts);
   st.bind(j.created_ms).bind(j.started_ms).bind(j.finished_ms).bind(j.seconds);
   st.bind(j.width).bind(j.height).bind(j.fetched_ms).bind(j.worker_id).bind(j.lease_expires_ms);
-  st.bind(j.cancel_requested).bind(j.delete_requested);
+  st.bind(j.cancel_requested).bind(j.delete_requested).bind(j.batch_id).bind(j.content_name);
   st.step();
 }
 

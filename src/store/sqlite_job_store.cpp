@@ -174,6 +174,14 @@ std::vector<JobRecord> SqliteJobStore::list_by_status(JobStatus status) {
   return read_sqlite_jobs(st);
 }
 
+std::vector<JobRecord> SqliteJobStore::list_by_batch(const std::string& batch_id) {
+  std::lock_guard lock(mutex_);
+  SqliteStatement st(db_, (std::string("SELECT ") + kSqliteJobColumns +
+                           " FROM jobs WHERE batch_id=? ORDER BY created_ms, rowid"));
+  st.bind(batch_id);
+  return read_sqlite_jobs(st);
+}
+
 std::vector<JobRecord> SqliteJobStore::list_evictable(int64_t finished_before_ms, int limit) {
   std::lock_guard lock(mutex_);
   SqliteStatement st(db_,
