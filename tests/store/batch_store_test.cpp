@@ -29,6 +29,10 @@ class BatchStoreContract : public BackendTest {
     j.content_name = name;
     return j;
   }
+  // Three queued jobs of kAlice's batch `batch`, named a, b, c.
+  std::vector<JobRecord> three(const std::string& batch) {
+    return {batch_job(batch, "a", 1), batch_job(batch, "b", 1), batch_job(batch, "c", 1)};
+  }
   std::vector<std::string> ids(const std::vector<JobRecord>& jobs) {
     std::vector<std::string> out;
     for (const auto& j : jobs) out.push_back(j.id);
@@ -67,8 +71,7 @@ TEST_P(BatchStoreContract, BatchAndContentNameAreStoredAndListedInOrder) {
 TEST_P(BatchStoreContract, EnqueueAllQueuesEveryJobInOrderOrNone) {
   EnqueueOptions caps;
   caps.max_client_jobs = 3;
-  std::vector<JobRecord> batch = {batch_job("b1", "a", 1), batch_job("b1", "b", 1),
-                                  batch_job("b1", "c", 1)};
+  const std::vector<JobRecord> batch = three("b1");
   EnqueueResult r = handle->queue().enqueue_all(batch, {1, 2, 3}, caps);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(ids(handle->jobs().list_by_batch("b1")), ids(batch));
@@ -106,8 +109,7 @@ TEST_P(BatchStoreContract, EnqueueAllQueuesEveryJobInOrderOrNone) {
 TEST_P(BatchStoreContract, EnqueueAllCountsTheBatchsWorkAgainstTheWorkCap) {
   EnqueueOptions caps;
   caps.max_client_seconds = 100;
-  std::vector<JobRecord> batch = {batch_job("b1", "a", 1), batch_job("b1", "b", 1),
-                                  batch_job("b1", "c", 1)};
+  const std::vector<JobRecord> batch = three("b1");
   EnqueueResult r = handle->queue().enqueue_all(batch, {40, 40, 40}, caps);
   EXPECT_EQ(r.refused, EnqueueResult::Refusal::client_seconds);
   EXPECT_EQ(r.refused_index, 2);
