@@ -141,6 +141,21 @@ test('focus: to the chosen photo after choosing a file, to the result when it ar
     const live = page.locator('[data-testid="live-status"]');
     assert.equal(await live.getAttribute('aria-live'), 'polite');
     assert.match(await live.textContent(), /ready/i);
+
+    // Someone typing elsewhere keeps their place when a result arrives (the live region tells).
+    await page.click('#result button:has-text("New")');
+    await page.route('**/api/jobs', async (route) => {
+      if (route.request().method() === 'POST') await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
+    await page.click('button.tile.add');
+    await page.click('button.generate');
+    await page.focus('#style-upload input[name="style-title"]');
+    await page.keyboard.type('Sea');
+    assert.equal(await page.locator('#result .compare').count(), 0, 'typing before the result arrives');
+    await waitForDone(page);
+    await page.waitForFunction(() => /ready/i.test(document.querySelector('[data-testid="live-status"]').textContent));
+    assert.equal(await page.evaluate(() => document.activeElement.name), 'style-title');
   } finally {
     await context.close();
   }
