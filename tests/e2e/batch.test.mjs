@@ -90,6 +90,7 @@ test('three photos in one batch: progress per photo, grouped in the history, a z
     await group.waitFor();
     assert.equal(await group.locator('li.item').count(), 3);
     assert.match(await group.textContent(), /Batch · 3 photos/);
+    assert.equal(await group.locator('a:has-text("Download all")').getAttribute('href'), `/api/batches/${batchId}/zip`);
 
     // Each result opens in the result panel.
     await rows.nth(1).locator('button:has-text("Open")').click();
