@@ -100,11 +100,18 @@ test('a shared result opens for another visitor, with its picture and a preview 
   }
 });
 
-test('"Stop sharing" in the history ends a link', async () => {
-  const { context, page } = await visitor();
+test('"Stop sharing" in the history ends a link (on a phone)', async () => {
+  const { context, page } = await visitor({ phone: true });
   try {
     const job = await fastResult(page, 'harbour.jpg');
     const link = await shareLink(page);
+    // The dialog fits a 360 px screen: nothing of it cut off at the side.
+    const fit = await page.$eval('[data-testid="share-dialog"]', (d) => {
+      const r = d.getBoundingClientRect();
+      const out = [...d.querySelectorAll('input, button, a')].filter((el) => el.getBoundingClientRect().right > r.right - 1);
+      return { scroll: d.scrollWidth, client: d.clientWidth, out: out.map((el) => el.textContent.trim() || el.id) };
+    });
+    assert.ok(fit.scroll <= fit.client && !fit.out.length, `share dialog fits the phone: ${JSON.stringify(fit)}`);
     await page.keyboard.press('Escape');
     const row = page.locator(`#history li[data-job-id="${job.id}"]`);
     assert.equal((await page.request.get(link)).status(), 200);
