@@ -15,11 +15,23 @@ constexpr const char* kAlice = "alice-client-token-0001";
 
 class FeedbackTest : public BackendServerTest {};
 
+// Occupies the Gatys lane for far longer than a test (stopped with the server).
+std::string occupy_gatys_lane(Api& a) {
+  const std::string id = a.submit({{"style", "stripes"},
+                                   {"method", "gatys"},
+                                   {"size", "256"},
+                                   {"steps", "2000"},
+                                   {"scales", "1"}},
+                                  png_of(test_photo(256, 256)));
+  a.wait_running(id);
+  return id;
+}
+
 // A job queued behind a long one: its stream has nothing to say but that the server lives.
 TEST_P(FeedbackTest, QuietEventStreamsHeartbeatEveryTwoSeconds) {
   start();
   auto a = api(kAlice);
-  a.wait_running(submit_long_gatys(a));
+  occupy_gatys_lane(a);
   const std::string id = submit_long_gatys(a);
   ASSERT_FALSE(id.empty());
   std::string body;
@@ -45,7 +57,7 @@ TEST_P(FeedbackTest, QuietEventStreamsHeartbeatEveryTwoSeconds) {
 TEST_P(FeedbackTest, QueuedJobsCarryTheirWaitBehindTheWorkBeforeThem) {
   start();
   auto a = api(kAlice);
-  a.wait_running(submit_long_gatys(a));
+  occupy_gatys_lane(a);
   auto second = parse_json(a.post(
       "/api/jobs",
       job_form({{"style", "stripes"}, {"method", "gatys"}, {"size", "256"}, {"steps", "500"}},
@@ -84,7 +96,7 @@ TEST_P(FeedbackTest, ValidationErrorsNameTheirField) {
 TEST_P(FeedbackTest, AFullQueueSaysWhenTheRunningJobShouldEnd) {
   start([](service::ServerConfig& c) { c.max_queue = 1; });
   auto a = api(kAlice);
-  a.wait_running(submit_long_gatys(a));
+  occupy_gatys_lane(a);
   ASSERT_FALSE(submit_long_gatys(a).empty());  // queued: the queue is full
   auto r = a.post("/api/jobs", job_form({{"style", "tiny"}}, png_of(test_photo())));
   ASSERT_EQ(r->status, 429) << r->body;
