@@ -37,6 +37,7 @@ test('three photos in one batch: progress per photo, grouped in the history, a z
     await page.click('button.generate');
     const panel = page.locator('[data-testid="batch-panel"]');
     await panel.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'batch-heading', 'focus on the batch panel');
     const rows = panel.locator('li.item');
     assert.equal(await rows.count(), 3);
     await page.evaluate(() => {
