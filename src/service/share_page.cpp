@@ -6,32 +6,34 @@ namespace pastiche::service {
 
 namespace {
 
-// Light and dark; every text colour at least 4.5:1 on its background (7:1 or more for body text).
+// The web UI's paper-and-ink palette (web/src/app.css), light and dark; every text colour at
+// least 4.5:1 on its background.
 constexpr const char* kStyle = R"css(
-:root{color-scheme:light dark;--bg:#f7f5f0;--fg:#1b1b1b;--muted:#4d4d4d;--card:#fff;
---line:#d6d3cc;--accent:#1f4fbf;--on-accent:#fff}
-@media (prefers-color-scheme:dark){:root{--bg:#141414;--fg:#ececec;--muted:#b8b8b8;
---card:#1f1f1f;--line:#3a3a3a;--accent:#9bbcff;--on-accent:#0d1420}}
+:root{color-scheme:light dark;--bg:#f6f2ea;--fg:#1f1c18;--muted:#4d463d;--card:#fffdf9;
+--line:#e2d9c9;--accent:#a84b25;--on-accent:#fffaf4;--focus:#1f6fd1;
+--serif:'Iowan Old Style','Palatino Linotype',Palatino,'URW Palladio L',P052,Georgia,serif}
+@media (prefers-color-scheme:dark){:root{--bg:#141418;--fg:#f1ece4;--muted:#c9c1b5;
+--card:#1e1e25;--line:#32323b;--accent:#e98a5c;--on-accent:#1a1210;--focus:#8ab8ff}}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);
 font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 header,main,footer{max-width:60rem;margin:0 auto;padding:1rem}
-header a{color:var(--fg);font-weight:700;font-size:1.15rem;text-decoration:none}
-h1{font-size:1.6rem;line-height:1.25;margin:.25rem 0 1rem;overflow-wrap:anywhere}
-figure{margin:0;background:var(--card);border:1px solid var(--line);border-radius:.75rem;
+header a{color:var(--fg);font:700 1.3rem/1.2 var(--serif);text-decoration:none}
+h1{font:700 1.6rem/1.25 var(--serif);margin:.25rem 0 1rem;overflow-wrap:anywhere}
+figure{margin:0;background:var(--card);border:1px solid var(--line);border-radius:14px;
 padding:.5rem}
-img{display:block;max-width:100%;height:auto;margin:0 auto;border-radius:.5rem}
+img{display:block;max-width:100%;height:auto;margin:0 auto;border-radius:9px}
 figcaption{padding:.75rem .25rem .25rem;overflow-wrap:anywhere}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:1rem 0}
 dt{color:var(--muted)}
 dd{margin:0;overflow-wrap:anywhere}
 a{color:var(--accent)}
-a:focus-visible{outline:3px solid var(--fg);outline-offset:2px}
+a:focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 .actions{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;margin:1.5rem 0}
 .button{display:inline-block;background:var(--accent);color:var(--on-accent);font-weight:600;
-padding:.75rem 1.25rem;border-radius:.5rem;text-decoration:none}
-footer{color:var(--muted);font-size:.9rem}
-@media (min-width:48rem){h1{font-size:2rem}}
+padding:.75rem 1.25rem;border-radius:999px;text-decoration:none}
+footer{color:var(--muted);font-size:.9rem;border-top:1px solid var(--line)}
+@media (min-width:48rem){h1{font-size:2.2rem}}
 )css";
 
 std::string method_name(const std::string& method) {
