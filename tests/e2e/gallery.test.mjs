@@ -100,6 +100,7 @@ test('publish, find and rate in another visitor\'s gallery, then unpublish', asy
     await page.locator(`#history li[data-job-id="${job.id}"] [data-testid="history-share"]`).click();
     await page.click('[data-testid="unpublish"]');
     await page.locator('[data-testid="share-note"]', { hasText: 'Removed from the gallery' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'publish', 'focus on "Publish to gallery"');
     await fp.goto('/gallery');
     await fp.locator('#gallery-panel[aria-busy="false"]').waitFor();
     assert.equal(await card.count(), 0, 'gone from the gallery');
@@ -133,6 +134,7 @@ test('the gallery on a phone in the dark theme, a page at a time', async () => {
     await page.click('.more button:has-text("Load more")');
     await page.locator(`li.work[data-token="${tokens[1]}"]`).waitFor();
     await page.locator('.more .count', { hasText: `Showing 2 of ${total}` }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.closest('li.work')?.dataset.token), tokens[1], 'focus on the first new work');
     await page.unroute(/\/api\/gallery\?/);
     const { scrollWidth, clientWidth, wide } = await noHorizontalScroll(page);
     assert.ok(scrollWidth <= clientWidth, `no sideways scrolling: ${wide.join(', ')}`);

@@ -89,6 +89,7 @@ test('a shared result opens for another visitor, with its picture and a preview 
     await page.click('[data-testid="share"]');
     await page.click('[data-testid="stop-sharing"]');
     await page.locator('[data-testid="share-note"]', { hasText: 'Sharing stopped' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'new-link', 'focus on "Make a new link"');
     assert.equal((await friend.page.goto(link)).status(), 404);
     assert.equal((await friend.page.request.get(`/s/${token}/image`)).status(), 404);
     await page.keyboard.press('Escape');
