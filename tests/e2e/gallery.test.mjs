@@ -140,6 +140,14 @@ test('the gallery on a phone in the dark theme, a page at a time', async () => {
     assert.ok(scrollWidth <= clientWidth, `no sideways scrolling: ${wide.join(', ')}`);
     assert.deepEqual(await axeViolations(page), [], 'gallery is accessible (phone, dark)');
     await shot(page, 'gallery-phone-dark');
+
+    // Back to the painting page from the navigation, and to the gallery with the browser's Back.
+    await page.click('nav a[aria-label="History"]');
+    await page.locator('#h-history').waitFor();
+    assert.equal(new URL(page.url()).pathname, '/');
+    await page.goBack();
+    await page.locator('#h-gallery').waitFor();
+    assert.equal(new URL(page.url()).pathname, '/gallery');
     assert.deepEqual(page.errors, []);
 
     // The picture for the docs: the gallery on a desktop, as a visitor who rated one work.
