@@ -74,3 +74,33 @@ test('two paintings blended 70/30 show the blend in the result and the history',
     await context.close();
   }
 });
+
+test('a multi-style fast model mixes its own paintings; the result says how', async (t) => {
+  const { context, page } = await visitor();
+  try {
+    const styles = await stylesOf(page);
+    const model = styles.find((s) => (s.methods || []).includes('fast') && (s.styles || []).length > 1);
+    if (!model) {
+      t.skip('the server has no multi-style fast model');
+      return;
+    }
+    const [first, second] = model.styles;
+    await choosePhoto(page, await makePhoto(page, 320, 240));
+    await page.click(`label.tile[data-style-id="${model.id}"]`);
+    await pickMethod(page, 'fast');
+    await page.click('details.params > summary');
+    await page.fill(`#p-mix-${second}`, '1');
+    await page.click('button.generate');
+    await waitForDone(page);
+    const job = (await (await page.request.get('/api/history?limit=1')).json()).items[0];
+    const m = job.params.style_mix;
+    assert.ok(m[first] > 0 && Math.abs(m[first] - m[second]) < 1e-9, `an even mix: ${JSON.stringify(m)}`);
+    const title = (id) => (styles.find((s) => s.id === id) || {}).title;
+    const label = (await page.textContent('[data-testid="blend-label"]')).trim();
+    assert.match(label, /^.+ 50% \+ .+ 50%$/);
+    for (const id of [first, second]) if (title(id)) assert.ok(label.includes(title(id)), `${label} names ${title(id)}`);
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await context.close();
+  }
+});
