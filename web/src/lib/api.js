@@ -36,6 +36,12 @@ export function describeError(status, serverText, retryAfter, field = null) {
       if (/^client (job|work) cap/i.test(text)) {
         return `You already have as much painting waiting as one visitor may${wait ? `; room for another in about ${wait}` : ''}. ${text.replace(/^client (job|work) cap:\s*/i, '').replace(/^\w/, (c) => c.toUpperCase())}`;
       }
+      // A per-visitor limit of one action ("rating: at most 60 votes per client an hour; …").
+      const capped = /^(publish|rating): at most (\d+)/i.exec(text);
+      if (capped) {
+        const what = capped[1].toLowerCase() === 'publish' ? `publish at most ${capped[2]} works` : `vote at most ${capped[2]} times`;
+        return `You can ${what} an hour${wait ? `; try again in about ${wait}` : '; try again later'}.`;
+      }
       return `The server is busy${wait ? `; try again in about ${wait}` : '; try again in a moment'}.`;
     }
     case 400:

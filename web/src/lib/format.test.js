@@ -63,6 +63,10 @@ describe('format', () => {
   });
   it('error messages', () => {
     expect(describeError(429, '', 30)).toMatch(/queue is full.*30 s/);
+    expect(describeError(429, 'rating: at most 60 votes per client an hour; try again later', 120))
+      .toBe('You can vote at most 60 times an hour; try again in about 2 min.');
+    expect(describeError(429, 'publish: at most 20 publishes per client an hour; try again later', 0))
+      .toBe('You can publish at most 20 works an hour; try again later.');
     expect(describeError(429, 'queue: full (64 jobs waiting)', 130)).toBe('The queue is full; the server expects room in about 2 min.');
     expect(describeError(429, 'client job cap: this client already has 4 queued or running gatys jobs', 40))
       .toMatch(/^You already have .* about 40 s\. This client already has 4/);
