@@ -4,7 +4,7 @@
 // photo is chosen and when a result arrives.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { visitor, close, makePhoto, choosePhoto, waitForDone, BASE_URL } from './lib.mjs';
+import { visitor, close, makePhoto, choosePhoto, waitForDone, BASE_URL, useSharedServer } from './lib.mjs';
 import { axeViolations } from './axe.mjs';
 
 const SIZES = {
@@ -12,11 +12,7 @@ const SIZES = {
   phone: { width: 390, height: 844 },
 };
 
-before(async () => {
-  const r = await fetch(`${BASE_URL}/healthz`).catch(() => null);
-  assert.ok(r && r.ok, `server not answering at ${BASE_URL}/healthz`);
-});
-after(close);
+useSharedServer();
 
 // The page's CSP (script-src 'self') would block an inline script: these contexts bypass it,
 // for the injected tool only (the app itself is the same).

@@ -4,31 +4,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   visitor, close, makePhoto, makePainting, makeNoise, choosePhoto, shot, noHorizontalScroll, waitForDone, GATYS, BASE_URL,
-  SHOTS_DIR, SERVER_BIN, startServer, fastModelsDir, fixtureStyles,
+  SHOTS_DIR, SERVER_BIN, startServer, fastModelsDir, fixtureStyles, useSharedServer,
 } from './lib.mjs';
+import { stylesOf, pickStyle, pickMethod, openParams, uploadStyle, startGatys } from './paint.mjs';
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const GATYS_STEPS = process.env.PASTICHE_E2E_GATYS_STEPS || '20';
-const GATYS_SIZE = process.env.PASTICHE_E2E_GATYS_SIZE || '192';
-
-before(async () => {
-  const r = await fetch(`${BASE_URL}/healthz`).catch(() => null);
-  assert.ok(r && r.ok, `server not answering at ${BASE_URL}/healthz`);
-});
-after(close);
-
-async function stylesOf(page) {
-  const r = await page.request.get('/api/styles');
-  assert.equal(r.status(), 200);
-  return (await r.json()).styles;
-}
-
-async function pickStyle(page, id) {
-  await page.click(`label.tile[data-style-id="${id}"]`);
-  assert.ok(await page.isChecked(`input[name="style"][value="${id}"]`));
-}
+useSharedServer();
 
 async function top(page) {
   await page.evaluate(() => window.scrollTo(0, 0));
@@ -46,45 +29,6 @@ async function fastJob(page, styleId, w = 400, h = 300) {
   await pickMethod(page, 'fast');
   await page.click('button.generate');
   await waitForDone(page);
-}
-
-async function pickMethod(page, m) {
-  await page.click(`label.method:has(input[value="${m}"])`);
-  assert.ok(await page.isChecked(`input[name="method"][value="${m}"]`), `method ${m} chosen`);
-}
-
-async function openParams(page) {
-  const open = await page.$eval('details.params', (d) => d.open);
-  if (!open) await page.click('details.params > summary');
-}
-
-// Uploads an own style through the gallery's form; returns its id (selected afterwards).
-async function uploadStyle(page, title = 'Stripes study') {
-  await page.click('button.tile.add');
-  await page.setInputFiles('#style-upload input[name="style-image"]', {
-    name: 'stripes.png', mimeType: 'image/png', buffer: await makePainting(page),
-  });
-  await page.fill('#style-upload input[name="style-title"]', title);
-  await page.click('#style-upload button[type="submit"]');
-  const tile = page.locator('label.tile.selected:has(.own)');
-  await tile.waitFor();
-  assert.match(await tile.textContent(), new RegExp(title));
-  return tile.getAttribute('data-style-id');
-}
-
-async function startGatys(page, { steps = GATYS_STEPS, size = GATYS_SIZE, own = false } = {}) {
-  const styles = await stylesOf(page);
-  const g = !own && styles.find((s) => (s.methods || []).includes('gatys') && s.kind !== 'upload');
-  await choosePhoto(page, await makePhoto(page));
-  // Without built-in paintings for Gatys, the visitor's own style is the way to use it.
-  const id = g ? g.id : await uploadStyle(page);
-  await pickStyle(page, id);
-  await pickMethod(page, 'gatys');
-  await openParams(page);
-  await page.fill('#p-size', String(size));
-  await page.fill('#p-steps', String(steps));
-  await page.click('button.generate');
-  return id;
 }
 
 test('upload a photo, pick a default style, get a fast result', async () => {

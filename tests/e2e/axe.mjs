@@ -8,13 +8,16 @@ const require = createRequire(import.meta.url);
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 export const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
-// Runs axe on the whole document; one readable line per rule broken (empty: none).
-export async function axeViolations(page) {
+// Runs axe on the whole document (or only `include`, a selector); one readable line per rule
+// broken (empty: none).
+export async function axeViolations(page, include = null) {
   if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ content: AXE_SOURCE });
   await page.evaluate(() => document.fonts.ready);
   const result = await page.evaluate(
-    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
-    WCAG_TAGS,
+    ([tags, sel]) => window.axe.run(sel ? { include: [sel] } : document, {
+      runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'],
+    }),
+    [WCAG_TAGS, include],
   );
   return result.violations.map((v) =>
     `${v.id} (${v.impact}): ${v.help}\n${v.nodes.slice(0, 6).map((n) => `    ${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ').slice(0, 240)}`).join('\n')}`);

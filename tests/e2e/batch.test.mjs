@@ -3,14 +3,10 @@
 // as one zip.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { visitor, close, makePhoto, shot, BASE_URL } from './lib.mjs';
+import { visitor, close, makePhoto, shot, BASE_URL, useSharedServer } from './lib.mjs';
 import { fastStyle, pickStyle, pickMethod, zipEntries, zipData, axeViolations } from './paint.mjs';
 
-before(async () => {
-  const r = await fetch(`${BASE_URL}/healthz`).catch(() => null);
-  assert.ok(r && r.ok, `server not answering at ${BASE_URL}/healthz`);
-});
-after(close);
+useSharedServer();
 
 const NAMES = ['alpha', 'beta', 'gamma'];
 

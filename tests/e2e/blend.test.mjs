@@ -3,17 +3,10 @@
 // instant one); the result's details and the history say "A 70% + B 30%".
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { visitor, close, makePhoto, choosePhoto, waitForDone, shot, BASE_URL } from './lib.mjs';
-import { stylesOf, device, pickMethod, uploadStyle, axeViolations } from './paint.mjs';
+import { visitor, close, makePhoto, choosePhoto, waitForDone, shot, BASE_URL, useSharedServer } from './lib.mjs';
+import { stylesOf, device, pickMethod, uploadStyle, axeViolations, GATYS_STEPS, GATYS_SIZE } from './paint.mjs';
 
-const GATYS_STEPS = process.env.PASTICHE_E2E_GATYS_STEPS || '20';
-const GATYS_SIZE = process.env.PASTICHE_E2E_GATYS_SIZE || '192';
-
-before(async () => {
-  const r = await fetch(`${BASE_URL}/healthz`).catch(() => null);
-  assert.ok(r && r.ok, `server not answering at ${BASE_URL}/healthz`);
-});
-after(close);
+useSharedServer();
 
 const has = (m, k) => (Array.isArray(m) ? m.includes(k) : !!(m && m[k]));
 

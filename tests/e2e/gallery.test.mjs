@@ -3,14 +3,10 @@
 // it and it is gone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { visitor, close, shot, noHorizontalScroll, BASE_URL, SHOTS_DIR } from './lib.mjs';
+import { visitor, close, shot, noHorizontalScroll, BASE_URL, SHOTS_DIR, useSharedServer } from './lib.mjs';
 import { fastResult, apiFastJob, axeViolations } from './paint.mjs';
 
-before(async () => {
-  const r = await fetch(`${BASE_URL}/healthz`).catch(() => null);
-  assert.ok(r && r.ok, `server not answering at ${BASE_URL}/healthz`);
-});
-after(close);
+useSharedServer();
 
 const CAPTION = 'Evening over the hills <b>bold?</b>';
 

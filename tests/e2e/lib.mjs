@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -32,6 +33,16 @@ export async function launch() {
     ],
   });
   return browser;
+}
+
+// The tests of a file that use the shared server (scripts/test-e2e.sh starts it): checks it answers
+// first, closes the browser after.
+export function useSharedServer() {
+  before(async () => {
+    const r = await fetch(`${BASE_URL}/healthz`).catch(() => null);
+    if (!r || !r.ok) throw new Error(`server not answering at ${BASE_URL}/healthz`);
+  });
+  after(close);
 }
 
 export async function close() {

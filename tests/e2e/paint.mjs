@@ -1,11 +1,13 @@
 // Helpers of the share, gallery, blend and batch tests: a fast result in a few clicks, styles,
 // an own painting, axe-core on the current page, and a zip's entry names.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import { makePhoto, makePainting, choosePhoto, waitForDone } from './lib.mjs';
 
-const require = createRequire(import.meta.url);
+export { axeViolations } from './axe.mjs';
+
+// A short Gatys job (the e2e server runs tiny synthetic VGG weights unless PASTICHE_VGG is set).
+export const GATYS_STEPS = process.env.PASTICHE_E2E_GATYS_STEPS || '20';
+export const GATYS_SIZE = process.env.PASTICHE_E2E_GATYS_SIZE || '192';
 
 export async function stylesOf(page) {
   const r = await page.request.get('/api/styles');
@@ -19,6 +21,29 @@ export async function device(page) {
 
 export async function pickStyle(page, id) {
   await page.click(`label.tile[data-style-id="${id}"]`);
+  assert.ok(await page.isChecked(`input[name="style"][value="${id}"]`), `style ${id} chosen`);
+}
+
+export async function openParams(page) {
+  const open = await page.$eval('details.params', (d) => d.open);
+  if (!open) await page.click('details.params > summary');
+}
+
+// Chooses a photo and starts a Gatys job of `styleId` (default: the first built-in Gatys
+// painting, else an own upload; `own`: always an upload); returns the style id.
+export async function startGatys(page, { steps = GATYS_STEPS, size = GATYS_SIZE, own = false, styleId = null } = {}) {
+  const styles = styleId ? [] : await stylesOf(page);
+  const g = !own && styles.find((s) => (s.methods || []).includes('gatys') && s.kind !== 'upload');
+  await choosePhoto(page, await makePhoto(page));
+  // Without built-in paintings for Gatys, the visitor's own style is the way to use it.
+  const id = styleId || (g ? g.id : await uploadStyle(page));
+  await pickStyle(page, id);
+  await pickMethod(page, 'gatys');
+  await openParams(page);
+  await page.fill('#p-size', String(size));
+  await page.fill('#p-steps', String(steps));
+  await page.click('button.generate');
+  return id;
 }
 
 export async function pickMethod(page, m) {
@@ -45,7 +70,7 @@ export async function fastResult(page, name = 'sunset.jpg') {
 }
 
 // Uploads an own painting through the style form; returns its id.
-export async function uploadStyle(page, title) {
+export async function uploadStyle(page, title = 'Stripes study') {
   await page.click('button.tile.add');
   await page.setInputFiles('#style-upload input[name="style-image"]', {
     name: 'stripes.png', mimeType: 'image/png', buffer: await makePainting(page),
@@ -54,21 +79,8 @@ export async function uploadStyle(page, title) {
   await page.click('#style-upload button[type="submit"]');
   const tile = page.locator('label.tile.selected:has(.own)');
   await tile.waitFor();
+  assert.match(await tile.textContent(), new RegExp(title));
   return tile.getAttribute('data-style-id');
-}
-
-// axe-core's WCAG 2.1 A/AA violations on the page, as readable lines (the context must bypass
-// the CSP: visitor({options: {bypassCSP: true}})).
-export async function axeViolations(page, include = null) {
-  const src = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ content: src });
-  const result = await page.evaluate(
-    (sel) => window.axe.run(sel ? { include: [sel] } : document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'],
-    }),
-    include,
-  );
-  return result.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 // The entries of a zip, from its central directory: [{name, method, size, offset}].

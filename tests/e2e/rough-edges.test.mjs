@@ -6,15 +6,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  visitor, close, makePhoto, choosePhoto, waitForDone, shot, GATYS, BASE_URL, SERVER_BIN, startServer, fixtureStyles,
+  visitor, close, makePhoto, choosePhoto, waitForDone, shot, GATYS, BASE_URL, SERVER_BIN, startServer, fixtureStyles, useSharedServer,
 } from './lib.mjs';
 import { axeViolations } from './axe.mjs';
+import { startGatys } from './paint.mjs';
 
-before(async () => {
-  const r = await fetch(`${BASE_URL}/healthz`).catch(() => null);
-  assert.ok(r && r.ok, `server not answering at ${BASE_URL}/healthz`);
-});
-after(close);
+useSharedServer();
 
 async function device(page) {
   return (await page.request.get('/api/device')).json();
@@ -43,13 +40,7 @@ test('the server killed mid-job: “lost contact” within 5 s; after the restar
     const v = await visitor({ baseURL: server.url, options: { bypassCSP: true } });
     context = v.context;
     const page = v.page;
-    await choosePhoto(page, await makePhoto(page));
-    await page.click('label.tile[data-style-id="e2e_stripes"]');
-    await page.click('label.method:has(input[value="gatys"])');
-    await page.click('details.params > summary');
-    await page.fill('#p-size', '192');
-    await page.fill('#p-steps', '300');
-    await page.click('button.generate');
+    await startGatys(page, { styleId: 'e2e_stripes', size: 192, steps: 300 });
     // Well into the run, with a loss curve.
     await page.waitForFunction(() => {
       const m = /Step (\d+) of/.exec(document.querySelector('[data-testid="status-text"]')?.textContent || '');
@@ -108,13 +99,7 @@ test('a hung server: “lost contact” within 5 s of silence, then the same run
     const v = await visitor({ baseURL: server.url });
     context = v.context;
     const page = v.page;
-    await choosePhoto(page, await makePhoto(page));
-    await page.click('label.tile[data-style-id="e2e_stripes"]');
-    await page.click('label.method:has(input[value="gatys"])');
-    await page.click('details.params > summary');
-    await page.fill('#p-size', '192');
-    await page.fill('#p-steps', '200');
-    await page.click('button.generate');
+    await startGatys(page, { styleId: 'e2e_stripes', size: 192, steps: 200 });
     await page.waitForFunction(() => /Step \d+ of/.test(document.querySelector('[data-testid="status-text"]')?.textContent || ''), null, { timeout: 120000 });
     const stopped = Date.now();
     server.signal('SIGSTOP');

@@ -3,14 +3,10 @@
 // Open Graph tags; "Stop sharing" makes the link 404 at once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { visitor, close, shot, BASE_URL } from './lib.mjs';
+import { visitor, close, shot, BASE_URL, useSharedServer } from './lib.mjs';
 import { fastResult, axeViolations } from './paint.mjs';
 
-before(async () => {
-  const r = await fetch(`${BASE_URL}/healthz`).catch(() => null);
-  assert.ok(r && r.ok, `server not answering at ${BASE_URL}/healthz`);
-});
-after(close);
+useSharedServer();
 
 async function shareLink(page) {
   await page.click('[data-testid="share"]');
