@@ -46,7 +46,7 @@ test('a shared result opens for another visitor, with its picture and a preview 
     assert.equal((await (await page.request.get(`/api/jobs/${job.id}`)).json()).share.token, token);
 
     // A friend on a phone, without the owner's cookie.
-    friend = await visitor({ phone: true });
+    friend = await visitor({ phone: true, options: { bypassCSP: true } });
     const res = await friend.page.goto(link);
     assert.equal(res.status(), 200);
     assert.match(res.headers()['content-type'], /^text\/html/);
@@ -73,13 +73,17 @@ test('a shared result opens for another visitor, with its picture and a preview 
     assert.equal(pic.status(), 200);
     assert.match(pic.headers()['content-type'], /^image\//);
     assert.match(pic.headers()['cache-control'] || '', /public/);
+    assert.deepEqual(await axeViolations(friend.page), [], 'the share page is accessible (phone, light)');
     await shot(friend.page, 'share-page-phone', { fullPage: true });
-    const desk = await friend.context.browser().newContext({ viewport: { width: 1360, height: 900 } });
+    const desk = await friend.context.browser().newContext({
+      viewport: { width: 1360, height: 900 }, colorScheme: 'dark', bypassCSP: true,
+    });
     const deskPage = await desk.newPage();
     await deskPage.goto(link);
     await deskPage.waitForFunction(() => [...document.images].every((i) => i.complete && i.naturalWidth > 0));
+    assert.deepEqual(await axeViolations(deskPage), [], 'the share page is accessible (desktop, dark)');
+    await deskPage.emulateMedia({ colorScheme: 'light' });
     await shot(deskPage, 'share-page');
-    await desk.close();
 
     // Stop sharing (in the dialog): the page and the image are gone at once.
     await page.click('[data-testid="share"]');
@@ -88,6 +92,10 @@ test('a shared result opens for another visitor, with its picture and a preview 
     assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'new-link', 'focus on "Make a new link"');
     assert.equal((await friend.page.goto(link)).status(), 404);
     assert.equal((await friend.page.request.get(`/s/${token}/image`)).status(), 404);
+    assert.deepEqual(await axeViolations(friend.page), [], 'the gone-link page is accessible');
+    await deskPage.goto(link);
+    assert.deepEqual(await axeViolations(deskPage), [], 'the gone-link page is accessible (dark)');
+    await desk.close();
     await page.keyboard.press('Escape');
     assert.equal(await row.locator('[data-testid="shared-badge"]').count(), 0, 'badge gone from history');
     assert.deepEqual(page.errors, []);
