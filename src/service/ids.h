@@ -17,7 +17,7 @@ bool is_valid_client_token(std::string_view t);  // 16-128 of [A-Za-z0-9_-]
 // the public URL stays short. Not derived from anything: a job id does not lead to it.
 std::string new_share_token();
 bool is_valid_share_token(std::string_view t);  // exactly 22 of [A-Za-z0-9_-]
-using pastiche::is_valid_style_name;             // common/text.h
+using pastiche::is_valid_style_name;            // common/text.h
 
 int64_t now_ms();                 // Unix epoch, milliseconds
 std::string iso8601(int64_t ms);  // "2024-05-01T12:34:56.789Z"

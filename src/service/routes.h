@@ -160,7 +160,7 @@ nlohmann::json share_json(const std::optional<ShareRecord>& share);
 
 void register_style_routes(http::Router& http, Context& ctx);
 void register_job_routes(http::Router& http, Context& ctx);
-void register_batch_routes(http::Router& http, Context& ctx);  // routes_batches.cpp
+void register_batch_routes(http::Router& http, Context& ctx);    // routes_batches.cpp
 void register_share_routes(http::Router& http, Context& ctx);    // routes_share.cpp
 void register_gallery_routes(http::Router& http, Context& ctx);  // routes_gallery.cpp
 void register_ops_routes(http::Router& http, Context& ctx);

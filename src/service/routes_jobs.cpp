@@ -304,8 +304,8 @@ void handle_history(Context& ctx, Call& c) {
   const auto shares = shares_of(ctx, jobs);  // one query for the page
   for (const auto& job : jobs) {
     auto share = shares.find(job.id);
-    items.push_back(job_view(ctx, job,
-                             share == shares.end() ? std::nullopt : std::optional(share->second)));
+    items.push_back(
+        job_view(ctx, job, share == shares.end() ? std::nullopt : std::optional(share->second)));
   }
   send_json(c.res, 200,
             {{"items", items},
