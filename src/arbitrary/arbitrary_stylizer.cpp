@@ -139,8 +139,11 @@ torch::Tensor ArbitraryStylizer::run_level(const torch::Tensor& rgb, ArbitraryLe
   std::vector<std::pair<const StyleStatistics*, double>> at_layer;
   for (const auto& [painting, weight] : styles)
     at_layer.emplace_back(&painting->layers.at(layer), weight);
+  // The transform is linear, so it also produces negative values where the encoder's ReLU never
+  // does; the decoders were trained on ReLU outputs only and extrapolate those into colours far
+  // outside the picture (a relu1_1 level turned The Starry Night into purple and green).
   auto decode = [&](const torch::Tensor& f) {
-    return level.model.decoder->forward(format_.apply(f)).to(torch::kFloat).cpu();
+    return level.model.decoder->forward(format_.apply(f.clamp_min(0))).to(torch::kFloat).cpu();
   };
   const int h = static_cast<int>(rgb.size(2)), w = static_cast<int>(rgb.size(3));
   if (tile <= 0) {

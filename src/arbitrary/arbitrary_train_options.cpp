@@ -18,8 +18,9 @@ const OptionCatalog<ArbitraryTrainOptions>& arbitrary_train_option_catalog() {
     c.push_back(number_option("learning_rate", &T::learning_rate, 0, 1, "Adam learning rate", train,
                               /*lo_open=*/true));
     c.back().cli = "--lr";
-    c.push_back(
-        integer_option("iterations", &T::iterations, 1, 100000000, "Optimiser steps", train));
+    c.push_back(integer_option(
+        "iterations", &T::iterations, 1, 100000000,
+        "Optimiser steps (relu1_1: batches of its least-squares fit, e.g. 64)", train));
     c.push_back(number_option("feature_weight", &T::feature_weight, 0, 1e6,
                               "Weight of the feature reconstruction loss against the pixel loss",
                               train));

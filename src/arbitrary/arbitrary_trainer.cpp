@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "arbitrary/arbitrary_model.h"
+#include "arbitrary/linear_decoder_fit.h"
 #include "arbitrary/wct.h"
 #include "common/error.h"
 #include "common/safetensors.h"
@@ -77,6 +78,21 @@ class Previewer {
   cv::Mat photo_, style_;
 };
 
+// 1 / the RMS of the layer's features on the first batch (DecoderOptions::input_scale), rounded
+// to two significant digits so the file reads plainly.
+double input_scale_for(Vgg& vgg, const std::string& layer, const torch::Tensor& batch,
+                       const ComputeFormat& format) {
+  torch::NoGradGuard no_grad;
+  const auto f = vgg->forward(batch.contiguous(format.memory_format()), {layer}, format.dtype)
+                     .at(layer)
+                     .to(torch::kFloat);
+  const double rms = std::sqrt(f.square().mean().item<double>());
+  if (!(rms > 0)) return 1.0;
+  const double scale = 1.0 / rms;
+  const double unit = std::pow(10.0, std::floor(std::log10(scale)) - 1);
+  return std::round(scale / unit) * unit;
+}
+
 }  // namespace
 
 ArbitraryTrainResult train_arbitrary_decoder(const ArbitraryTrainOptions& options,
@@ -101,7 +117,13 @@ ArbitraryTrainResult train_arbitrary_decoder(const ArbitraryTrainOptions& option
 
   torch::manual_seed(o.seed);
   ArbitraryModel model;
-  model.decoder = Decoder(DecoderOptions{o.layer, o.width});
+  const auto checkpoint_file = o.output + ".ckpt";
+  model.decoder = Decoder(DecoderOptions{
+      o.layer, o.width,
+      o.resume && fs::exists(checkpoint_file)
+          ? load_arbitrary_model(checkpoint_file).decoder->options().input_scale
+          : input_scale_for(vgg, o.layer, make_batch(data, o.size, o.batch, o.seed, 0).to(device),
+                            format)});
   model.decoder->to(device);
   if (format.channels_last) {
     for (auto& p : model.decoder->parameters())
@@ -113,7 +135,7 @@ ArbitraryTrainResult train_arbitrary_decoder(const ArbitraryTrainOptions& option
 
   ArbitraryTrainResult result;
   result.model_path = o.output;
-  result.checkpoint_path = o.output + ".ckpt";
+  result.checkpoint_path = checkpoint_file;
   result.log_path = o.log_path.empty() ? stem_path(o.output) + ".log.jsonl" : o.log_path;
   result.dataset_images = static_cast<int>(data.size());
   result.parameters = model.decoder->parameter_count();
@@ -176,6 +198,69 @@ ArbitraryTrainResult train_arbitrary_decoder(const ArbitraryTrainOptions& option
       callbacks.on_checkpoint(result.checkpoint_path, result.preview_path, iteration);
   };
 
+  // Crops -> frozen encoder -> decoder -> pixels and features compared with the crops.
+  struct Losses {
+    torch::Tensor pixel, feature, total;
+  };
+  auto losses = [&](int batch_index) {
+    const auto x = make_batch(data, o.size, o.batch, o.seed, batch_index).to(device);
+    std::map<std::string, torch::Tensor> targets;
+    {
+      torch::NoGradGuard no_grad;
+      targets = vgg->forward(x.contiguous(format.memory_format()), feature_layers, format.dtype);
+    }
+    const auto y = model.decoder->forward(targets.at(o.layer)).to(torch::kFloat);
+    Losses l;
+    l.pixel = torch::mse_loss(y, x.contiguous(y.suggest_memory_format()));
+    const auto features = vgg->forward(y, feature_layers, format.dtype);
+    l.feature = o.feature_weight * content_loss(features, targets, feature_layers);
+    l.total = l.pixel + l.feature;
+    return l;
+  };
+  auto log_line = [&](int iteration, const Losses& l, double elapsed) {
+    log << nlohmann::json{{"iteration", iteration},
+                          {"pixel", l.pixel.item<double>()},
+                          {"feature", l.feature.item<double>()},
+                          {"total", l.total.item<double>()},
+                          {"seconds", elapsed}}
+               .dump()
+        << "\n";
+    log.flush();
+  };
+
+  if (o.layer == "relu1_1") {
+    // A linear decoder: solved, not trained (linear_decoder_fit.h); --iterations counts batches.
+    LinearFitOptions fit;
+    fit.batches = o.iterations;
+    fit.size = o.size;
+    fit.batch = o.batch;
+    fit.seed = o.seed;
+    {
+      torch::NoGradGuard no_grad;
+      result.first_loss = losses(o.iterations).total.item<double>();
+    }
+    fit_linear_decoder(model.decoder, vgg, data, fit, format, device, [&](int done, int total) {
+      if (callbacks.cancel && callbacks.cancel->load()) throw Cancelled();
+      if (!callbacks.on_progress) return;
+      ArbitraryTrainProgress p;
+      p.iteration = done;
+      p.total = total;
+      p.elapsed_seconds = seconds_since(run_start);
+      p.eta_seconds = p.elapsed_seconds / done * (total - done);
+      callbacks.on_progress(p);
+    });
+    torch::NoGradGuard no_grad;
+    const auto l = losses(o.iterations);  // a batch the fit did not see
+    result.final_loss = l.total.item<double>();
+    log_line(o.iterations, l, seconds_since(run_start));
+    checkpoint(o.iterations);
+    describe(o.iterations);
+    result.iterations = o.iterations;
+    result.seconds = result.total_seconds = seconds_since(run_start);
+    save_arbitrary_model(o.output, model, o.fp16);
+    return result;
+  }
+
   model.decoder->train();
   const auto loop_start = Clock::now();
   int iteration = start;
@@ -184,19 +269,9 @@ ArbitraryTrainResult train_arbitrary_decoder(const ArbitraryTrainOptions& option
       checkpoint(iteration);
       throw Cancelled();
     }
-    // Crops -> frozen encoder -> decoder -> pixels and features compared with the crops.
-    const auto x = make_batch(data, o.size, o.batch, o.seed, iteration).to(device);
-    std::map<std::string, torch::Tensor> targets;
-    {
-      torch::NoGradGuard no_grad;
-      targets = vgg->forward(x.contiguous(format.memory_format()), feature_layers, format.dtype);
-    }
     optimizer.zero_grad();
-    const auto y = model.decoder->forward(targets.at(o.layer)).to(torch::kFloat);
-    const auto pixel = torch::mse_loss(y, x.contiguous(y.suggest_memory_format()));
-    const auto features = vgg->forward(y, feature_layers, format.dtype);
-    const auto feature = o.feature_weight * content_loss(features, targets, feature_layers);
-    const auto total = pixel + feature;
+    const auto step = losses(iteration);
+    const auto& total = step.total;
     total.backward();
     optimizer.step();
     ++iteration;
@@ -209,21 +284,14 @@ ArbitraryTrainResult train_arbitrary_decoder(const ArbitraryTrainOptions& option
     result.final_loss = total_value;
     const double elapsed = seconds_before + seconds_since(run_start);
     if (iteration % o.log_every == 0 || iteration == o.iterations || iteration == start + 1) {
-      log << nlohmann::json{{"iteration", iteration},
-                            {"pixel", pixel.item<double>()},
-                            {"feature", feature.item<double>()},
-                            {"total", total_value},
-                            {"seconds", elapsed}}
-                 .dump()
-          << "\n";
-      log.flush();
+      log_line(iteration, step, elapsed);
     }
     if (callbacks.on_progress) {
       ArbitraryTrainProgress p;
       p.iteration = iteration;
       p.total = o.iterations;
-      p.pixel_loss = pixel.item<double>();
-      p.feature_loss = feature.item<double>();
+      p.pixel_loss = step.pixel.item<double>();
+      p.feature_loss = step.feature.item<double>();
       p.total_loss = total_value;
       p.elapsed_seconds = seconds_since(run_start);
       p.eta_seconds = seconds_since(loop_start) / (iteration - start) * (o.iterations - iteration);

@@ -1,6 +1,7 @@
 #include "arbitrary/decoder.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "common/error.h"
 
@@ -40,10 +41,12 @@ std::vector<std::string> arbitrary_feature_layers(const std::string& layer) {
 void DecoderOptions::validate() const {
   check_arbitrary_layer(layer, "layer");
   if (width < 4 || width > 256) throw InputError("width: must be between 4 and 256");
+  if (!(input_scale > 0) || !std::isfinite(input_scale))
+    throw InputError("input_scale: must be a positive number");
 }
 
 nlohmann::json DecoderOptions::to_json() const {
-  return {{"layer", layer}, {"width", width}};
+  return {{"layer", layer}, {"width", width}, {"input_scale", input_scale}};
 }
 
 DecoderOptions DecoderOptions::from_json(const nlohmann::json& j) {
@@ -51,6 +54,7 @@ DecoderOptions DecoderOptions::from_json(const nlohmann::json& j) {
   try {
     o.layer = j.value("layer", std::string(kArbitraryLayer));
     o.width = j.at("width").get<int64_t>();
+    o.input_scale = j.value("input_scale", 1.0);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(std::string("decoder: malformed description (") + e.what() + ")");
   }
@@ -78,7 +82,7 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& features) {
   auto up = [](const torch::Tensor& x) {
     return torch::upsample_nearest2d(x, {x.size(2) * 2, x.size(3) * 2});
   };
-  auto x = features;
+  auto x = options_.input_scale == 1.0 ? features : features * options_.input_scale;
   if (conv3) {
     x = up(torch::relu(conv3(x)));
     x = torch::relu(conv2a(x));

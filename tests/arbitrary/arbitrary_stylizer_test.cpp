@@ -100,6 +100,49 @@ TEST(ArbitraryTraining, ResumingContinuesFromTheCheckpoint) {
   EXPECT_THROW(train_arbitrary_decoder(o), InputError);  // no checkpoint
 }
 
+TEST(ArbitraryTraining, TheFirstDecoderRecordsTheScaleItWasTrainedAt) {
+  auto& t = trained();
+  const auto model = load_arbitrary_model(t.model);
+  // 1 / the RMS of the synthetic encoder's relu3_1 features: not the neutral 1 of older files.
+  EXPECT_GT(model.decoder->options().input_scale, 0.0);
+  EXPECT_NE(model.decoder->options().input_scale, 1.0);
+  auto description = model.decoder->options().to_json();
+  description.erase("input_scale");  // a file written before the field existed
+  EXPECT_EQ(DecoderOptions::from_json(description).input_scale, 1.0);
+}
+
+TEST(ArbitraryTraining, TheRelu11DecoderIsSolvedByLeastSquares) {
+  auto& t = trained();
+  TempDir dir;
+  ArbitraryTrainOptions o;
+  o.datasets = {t.photos};
+  o.output = dir.file("relu1_1.safetensors");
+  o.vgg = t.vgg;
+  o.layer = "relu1_1";
+  o.size = 32;
+  o.batch = 2;
+  o.iterations = 6;  // batches of the fit
+  o.seed = 5;
+  const auto r = train_arbitrary_decoder(o);
+  EXPECT_EQ(r.iterations, 6);
+  // The loss before the fit (random weights) and after it, on a batch the fit did not see.
+  EXPECT_LT(r.final_loss, 0.05 * r.first_loss)
+      << "first " << r.first_loss << " final " << r.final_loss;
+  // Solved, not sampled: the same batches give the same weights.
+  o.output = dir.file("again.safetensors");
+  train_arbitrary_decoder(o);
+  const auto a = load_arbitrary_model(r.model_path), b = load_arbitrary_model(o.output);
+  EXPECT_TRUE(torch::equal(a.decoder->conv_out->conv->weight, b.decoder->conv_out->conv->weight));
+  // And it paints: a cascade level with this decoder turns the photo back into itself at
+  // strength 0.
+  ArbitraryStylizer stylizer(r.model_path, t.vgg);
+  const auto photo = testing::synthetic_content_image(40, 32);
+  ArbitraryOptions options;
+  options.strength = 0;
+  const auto style = stylizer.style("s", testing::synthetic_style_image(32, 32), 32);
+  EXPECT_LT(mean_abs_diff(stylizer.stylize(photo, {style}, options), photo), 6.0);
+}
+
 TEST(ArbitraryStylizer, PaintsAnyPaintingAndStrengthZeroIgnoresIt) {
   auto& t = trained();
   ArbitraryStylizer stylizer(t.model, t.vgg);
