@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -80,15 +81,41 @@ torch::Tensor ComputeFormat::apply(const torch::Tensor& x) const {
   return x.to(dtype).contiguous(memory_format());
 }
 
+ComputeFormat resolve_compute_format(Precision precision, MemoryLayout layout, torch::Device device,
+                                     const ComputeProbe& cpu) {
+  const bool on_cpu = device.is_cpu();
+  if (precision == Precision::bf16 && on_cpu && !cpu.bf16_runs) {
+    const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA");
+    throw InputError(std::string("--precision bf16 is not supported by this CPU") +
+                     (cap && *cap
+                          ? std::string(" under its oneDNN ISA cap ONEDNN_MAX_CPU_ISA=") + cap
+                          : std::string(" and its oneDNN build")) +
+                     ": a bf16 convolution cannot run (" +
+                     (cpu.bf16_error.empty() ? std::string("not checked") : cpu.bf16_error) +
+                     "); use --precision fp32 or auto");
+  }
+  ComputeFormat f;
+  const bool bf16 =
+      precision == Precision::bf16 || (precision == Precision::automatic && on_cpu && cpu.bf16);
+  f.dtype = bf16 ? torch::kBFloat16 : torch::kFloat;
+  // Automatic layout: channels-last for bf16 on the CPU (the probe measured bf16 there); float32
+  // stays NCHW (a whole Gatys run is no faster channels-last, natively or capped at AVX2).
+  f.channels_last =
+      layout == MemoryLayout::automatic ? on_cpu && bf16 : layout == MemoryLayout::channels_last;
+  return f;
+}
+
 ComputeFormat resolve_compute_format(Precision precision, MemoryLayout layout,
                                      torch::Device device) {
-  ComputeFormat f;
-  const bool bf16 = precision == Precision::bf16 ||
-                    (precision == Precision::automatic && device.is_cpu() && cpu_has_native_bf16());
-  f.dtype = bf16 ? torch::kBFloat16 : torch::kFloat;
-  f.channels_last = layout == MemoryLayout::automatic ? device.is_cpu() && bf16
-                                                      : layout == MemoryLayout::channels_last;
-  return f;
+  if (!device.is_cpu()) return resolve_compute_format(precision, layout, device, ComputeProbe{});
+  if (precision == Precision::automatic)
+    return resolve_compute_format(precision, layout, device, cpu_compute_probe());
+  ComputeProbe runs;  // an explicit precision: only whether bf16 runs at all matters
+  if (precision == Precision::bf16) {
+    runs.bf16_error = cpu_bf16_error();
+    runs.bf16_runs = runs.bf16_error.empty();
+  }
+  return resolve_compute_format(precision, layout, device, runs);
 }
 
 bool set_thread_idle_priority() {
@@ -146,6 +173,7 @@ DeviceInfo device_info() {
   info.memory_total_bytes = meminfo_kb("MemTotal") * 1024;
   info.memory_available_bytes = meminfo_kb("MemAvailable") * 1024;
   info.peak_rss_bytes = peak_rss_bytes();
+  if (device.is_cpu()) info.compute = cpu_compute_probe();
   return info;
 }
 

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "common/compute_probe.h"
 #include "common/enum_names.h"
 
 namespace pastiche {
@@ -28,15 +29,17 @@ struct DeviceInfo {
   int64_t memory_total_bytes = 0;
   int64_t memory_available_bytes = 0;
   int64_t peak_rss_bytes = 0;
+  ComputeProbe compute;  // the CPU's automatic precision and layout, and the figures behind them
 };
 DeviceInfo device_info();
 
-// True when the CPU computes bf16 dot products natively (AVX512-BF16 or AMX), where oneDNN
-// runs bf16 convolutions about twice as fast as float32.
+// True when the CPU has bf16 dot-product instructions (AVX512-BF16 or AMX) in /proc/cpuinfo: a
+// flag, not a measurement (oneDNN capped below them by ONEDNN_MAX_CPU_ISA cannot use them).
 bool cpu_has_native_bf16();
 
-// What the convolution networks compute in. auto = bf16 on CPUs with native bf16 dot products
-// (float32 accumulation; 2x faster, about 10x with AMX), float32 elsewhere.
+// What the convolution networks compute in. auto = on the CPU, what the compute probe measured
+// (compute_probe.h): bf16 when it runs and is at least 1.15x faster than float32 (2x with
+// AVX512-BF16 on Zen 4, about 10x with AMX), float32 elsewhere; float32 on CUDA.
 enum class Precision { automatic, fp32, bf16 };
 inline constexpr EnumName<Precision> kPrecisionNames[] = {{Precision::automatic, "auto"},
                                                           {Precision::fp32, "fp32"},
@@ -52,7 +55,8 @@ inline Precision parse_precision(const std::string& s) {
 
 // Tensor layout for the convolution networks. auto = channels-last for bf16 on the CPU: 3-15x
 // faster than NCHW with AMX, 1.2-1.9x with AVX512-BF16 alone (AMD Zen 4, bench/RESULTS.md);
-// NCHW elsewhere (float32 measured as fast or faster on NCHW, and CUDA picks its own kernels).
+// NCHW elsewhere (float32 Gatys runs as fast on NCHW, natively and with oneDNN capped at AVX2,
+// though a lone convolution is faster channels-last; CUDA picks its own kernels).
 enum class MemoryLayout { automatic, nchw, channels_last };
 inline constexpr EnumName<MemoryLayout> kMemoryLayoutNames[] = {
     {MemoryLayout::automatic, "auto"},
@@ -80,8 +84,13 @@ struct ComputeFormat {
   std::string precision_name() const { return bf16() ? "bf16" : "fp32"; }
   std::string layout_name() const { return channels_last ? "channels-last" : "nchw"; }
 };
+// The automatic choices come from cpu_compute_probe() on the CPU (measured once per machine).
+// Explicit bf16 on a CPU where a bf16 convolution cannot run throws InputError.
 ComputeFormat resolve_compute_format(Precision precision, MemoryLayout layout,
                                      torch::Device device);
+// The same rule with the CPU's probe given (tests simulate CPUs through it).
+ComputeFormat resolve_compute_format(Precision precision, MemoryLayout layout, torch::Device device,
+                                     const ComputeProbe& cpu);
 
 // Moves the calling thread (and the threads it starts later, such as LibTorch's OpenMP pool,
 // which inherit it) to Linux's SCHED_IDLE class: it then runs only when no normal thread wants

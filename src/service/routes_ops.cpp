@@ -83,6 +83,8 @@ json device_json(Context& ctx, bool details) {
   out["memory_total_bytes"] = d.memory_total_bytes;
   out["memory_available_bytes"] = d.memory_available_bytes;
   out["peak_rss_bytes"] = d.peak_rss_bytes;
+  // Why jobs compute in what they do: the CPU probe's choice and figures (null on CUDA).
+  out["compute"] = ctx.engines.device.is_cpu() ? d.compute.report() : json(nullptr);
   out["vgg"] = vgg;
   return out;
 }

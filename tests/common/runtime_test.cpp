@@ -31,19 +31,24 @@ TEST(Runtime, IdlePriorityAppliesToTheCallingThreadAndItsChildren) {
 }
 
 TEST(Runtime, ComputeFormatResolvesExplicitChoices) {
-  const auto fp32 = resolve_compute_format(Precision::fp32, MemoryLayout::nchw, torch::kCPU);
+  ComputeProbe cpu;  // a CPU where bf16 runs but was not measured faster
+  cpu.bf16_runs = true;
+  const auto fp32 = resolve_compute_format(Precision::fp32, MemoryLayout::nchw, torch::kCPU, cpu);
   EXPECT_EQ(fp32.dtype, torch::kFloat);
   EXPECT_FALSE(fp32.channels_last);
   const auto bf16 =
-      resolve_compute_format(Precision::bf16, MemoryLayout::channels_last, torch::kCPU);
+      resolve_compute_format(Precision::bf16, MemoryLayout::channels_last, torch::kCPU, cpu);
   EXPECT_EQ(bf16.dtype, torch::kBFloat16);
   EXPECT_TRUE(bf16.channels_last);
   const auto x = bf16.apply(torch::rand({1, 3, 8, 8}));
   EXPECT_EQ(x.scalar_type(), torch::kBFloat16);
   EXPECT_TRUE(x.is_contiguous(torch::MemoryFormat::ChannelsLast));
-  // Automatic never picks channels-last for float32 (measured slower or equal everywhere).
-  EXPECT_FALSE(
-      resolve_compute_format(Precision::fp32, MemoryLayout::automatic, torch::kCPU).channels_last);
+  // Automatic picks channels-last for float32 only where the probe measured it faster.
+  EXPECT_FALSE(resolve_compute_format(Precision::fp32, MemoryLayout::automatic, torch::kCPU, cpu)
+                   .channels_last);
+  // The real explicit float32 path needs no probe and always runs.
+  EXPECT_EQ(resolve_compute_format(Precision::fp32, MemoryLayout::nchw, torch::kCPU).dtype,
+            torch::kFloat);
 }
 
 TEST(Runtime, ParsesLayoutAndPrecisionNames) {

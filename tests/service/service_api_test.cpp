@@ -448,7 +448,7 @@ TEST_P(ServiceTest, DeviceHealthMetricsOpenApiAndCookies) {
   EXPECT_FALSE(device["details"].get<bool>());
   EXPECT_EQ(device["device"], "cpu");
   for (const char* hidden : {"vgg", "allocator", "blas", "memory_available_bytes", "peak_rss_bytes",
-                             "device_name", "torch_version", "cores"})
+                             "device_name", "torch_version", "cores", "compute"})
     EXPECT_FALSE(device.contains(hidden)) << hidden;
   auto health = parse_json(a.get("/healthz"));
   EXPECT_TRUE(health["status"] == "ok" || health["status"] == "warning");
@@ -463,6 +463,9 @@ TEST_P(ServiceTest, DeviceHealthMetricsOpenApiAndCookies) {
   EXPECT_TRUE(device["device_name"].is_string());
   EXPECT_TRUE(device["torch_version"].is_string());
   EXPECT_EQ(device["allocator"], memory_allocator());
+  // Why jobs compute in what they do (the suite runs with PASTICHE_PROBE=off: the flag rule).
+  EXPECT_EQ(device["compute"]["precision"], cpu_compute_probe().bf16 ? "bf16" : "fp32");
+  EXPECT_TRUE(device["compute"]["summary"].is_string());
   health = parse_json(a.get("/healthz"));
   EXPECT_TRUE(health["disk"].contains("free_bytes"));
   EXPECT_EQ(health["database"], "ok");
