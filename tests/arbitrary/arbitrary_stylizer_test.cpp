@@ -75,18 +75,24 @@ TEST(ArbitraryTraining, ReconstructionLossFallsAndTheRunIsRecorded) {
   EXPECT_EQ(model.training.value("iteration", 0), 60);
 }
 
-TEST(ArbitraryTraining, ResumingContinuesFromTheCheckpoint) {
-  auto& t = trained();
-  TempDir dir;
+// A short run on the shared synthetic photos and VGG, writing `output`.
+ArbitraryTrainOptions short_run(const Trained& t, const std::string& output, int iterations) {
   ArbitraryTrainOptions o;
   o.datasets = {t.photos};
-  o.output = dir.file("d.safetensors");
+  o.output = output;
   o.vgg = t.vgg;
   o.size = 32;
   o.batch = 2;
   o.width = 8;
-  o.iterations = 4;
+  o.iterations = iterations;
   o.seed = 5;
+  return o;
+}
+
+TEST(ArbitraryTraining, ResumingContinuesFromTheCheckpoint) {
+  auto& t = trained();
+  TempDir dir;
+  auto o = short_run(t, dir.file("d.safetensors"), 4);
   train_arbitrary_decoder(o);
   o.iterations = 6;
   o.resume = true;
@@ -114,15 +120,8 @@ TEST(ArbitraryTraining, TheFirstDecoderRecordsTheScaleItWasTrainedAt) {
 TEST(ArbitraryTraining, TheRelu11DecoderIsSolvedByLeastSquares) {
   auto& t = trained();
   TempDir dir;
-  ArbitraryTrainOptions o;
-  o.datasets = {t.photos};
-  o.output = dir.file("relu1_1.safetensors");
-  o.vgg = t.vgg;
+  auto o = short_run(t, dir.file("relu1_1.safetensors"), 6);  // 6 batches of the fit
   o.layer = "relu1_1";
-  o.size = 32;
-  o.batch = 2;
-  o.iterations = 6;  // batches of the fit
-  o.seed = 5;
   const auto r = train_arbitrary_decoder(o);
   EXPECT_EQ(r.iterations, 6);
   // The loss before the fit (random weights) and after it, on a batch the fit did not see.
