@@ -96,6 +96,7 @@ void run_gatys(StylizeArgs& args) {
     j["style_layers"] = result.style_layers;
     j["content_layers"] = result.content_layers;
     j["schedule"] = result.schedule;
+    j["level_evaluations"] = result.level_evaluations;
     j["notes"] = result.notes;
     j["optimizer"] = to_string(o.optimizer);
     j["precision"] = result.precision;

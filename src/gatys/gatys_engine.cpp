@@ -57,6 +57,11 @@ std::vector<double> blend_weights(size_t styles, const std::vector<double>& aske
   return blend;
 }
 
+// L-BFGS's first step is lr / |gradient|_1: on an image of N values that is ~1/N of a useful
+// step, and the line search then spends ~6 evaluations growing it tenfold each. Its first
+// iteration instead starts at a mean change of this much per value (of [0,1]).
+constexpr double kFirstStepMeanChange = 0.02;
+
 // Work is proportional to pixels x evaluations: the ETA across levels of different sizes.
 double level_work(const ScaleLevel& level) {
   return static_cast<double>(level.steps) * level.size * level.size;
@@ -68,21 +73,28 @@ struct LevelTargets {
   FeatureMap style_grams;
 };
 
-// The optimisation variable's start at a level: the previous level upsampled, else what
-// options.init asks for. RGB [0,1], NCHW contiguous.
-torch::Tensor initial_image(const torch::Tensor& previous, const torch::Tensor& content,
-                            const cv::Mat& first_style, const cv::Mat& init_image,
-                            const GatysOptions& options, at::Generator& generator,
-                            torch::Device device) {
+// The optimisation variable's start at a level: the previous level's result carried up, else
+// what options.init asks for. RGB [0,1], NCHW contiguous.
+torch::Tensor upsample(const torch::Tensor& x, int64_t height, int64_t width) {
+  return torch::nn::functional::interpolate(x, torch::nn::functional::InterpolateFuncOptions()
+                                                   .size(std::vector<int64_t>{height, width})
+                                                   .mode(torch::kBicubic)
+                                                   .align_corners(false));
+}
+
+torch::Tensor initial_image(const torch::Tensor& previous, const torch::Tensor& previous_content,
+                            const torch::Tensor& content, const cv::Mat& first_style,
+                            const cv::Mat& init_image, const GatysOptions& options,
+                            at::Generator& generator, torch::Device device) {
   torch::NoGradGuard no_grad;
   const auto height = content.size(2), width = content.size(3);
   torch::Tensor image;
   if (previous.defined()) {
+    // The coarser result, plus the photo's detail that the coarser level could not hold (the
+    // photo minus its own upsampled coarse version): the finer level starts from the coarse
+    // stylisation without the blur of upsampling.
     image =
-        torch::nn::functional::interpolate(previous, torch::nn::functional::InterpolateFuncOptions()
-                                                         .size(std::vector<int64_t>{height, width})
-                                                         .mode(torch::kBicubic)
-                                                         .align_corners(false))
+        (upsample(previous, height, width) + content - upsample(previous_content, height, width))
             .clamp(0, 1);
   } else if (options.init == InitKind::content) {
     image = content.clone();
@@ -98,28 +110,49 @@ torch::Tensor initial_image(const torch::Tensor& previous, const torch::Tensor& 
   return image.contiguous();
 }
 
-// Runs `steps` evaluations of `closure` on `image` with the chosen optimiser.
+// Thrown by an evaluation to end a coarse level that has converged (see level_converged): the
+// optimisers have no other way out of a step, and one step is most of a level.
+struct LevelConverged {};
+
+// Runs up to `steps` evaluations of `closure` on `image` with the chosen optimiser, or until the
+// closure throws LevelConverged.
 void optimise(torch::Tensor& image, const std::function<torch::Tensor()>& closure, int steps,
-              const GatysOptions& options) {
+              const GatysOptions& options, const std::function<int()>& evaluations) {
   const double lr = options.learning_rate > 0
                         ? options.learning_rate
                         : (options.optimizer == Optimizer::lbfgs ? 1.0 : 0.02);
-  if (options.optimizer == Optimizer::lbfgs) {
-    torch::optim::LBFGS optimizer(std::vector<torch::Tensor>{image},
-                                  torch::optim::LBFGSOptions(lr)
-                                      .max_iter(steps)
-                                      .max_eval(steps)
-                                      .history_size(options.lbfgs_history)
-                                      .tolerance_grad(0)
-                                      .tolerance_change(1e-12)
-                                      .line_search_fn("strong_wolfe"));
-    optimizer.step(closure);
-  } else {
-    torch::optim::Adam optimizer(std::vector<torch::Tensor>{image}, torch::optim::AdamOptions(lr));
-    for (int step = 0; step < steps; ++step) {
-      closure();
-      optimizer.step();
+  try {
+    if (options.optimizer == Optimizer::lbfgs) {
+      const bool scale_first = options.learning_rate <= 0;
+      torch::optim::LBFGS optimizer(
+          std::vector<torch::Tensor>{image},
+          torch::optim::LBFGSOptions(
+              scale_first ? kFirstStepMeanChange * static_cast<double>(image.numel()) : lr)
+              .max_iter(scale_first ? 1 : steps)
+              .max_eval(steps)
+              .history_size(options.lbfgs_history)
+              .tolerance_grad(0)
+              .tolerance_change(1e-12)
+              .line_search_fn("strong_wolfe"));
+      optimizer.step(closure);
+      const int left = steps - evaluations();
+      if (scale_first && left > 0) {
+        // The rest at the usual step: step() keeps its history between calls.
+        static_cast<torch::optim::LBFGSOptions&>(optimizer.param_groups()[0].options())
+            .lr(lr)
+            .max_iter(left)
+            .max_eval(left);
+        optimizer.step(closure);
+      }
+    } else {
+      torch::optim::Adam optimizer(std::vector<torch::Tensor>{image},
+                                   torch::optim::AdamOptions(lr));
+      for (int step = 0; step < steps; ++step) {
+        closure();
+        optimizer.step();
+      }
     }
+  } catch (const LevelConverged&) {
   }
 }
 
@@ -188,6 +221,7 @@ GatysResult GatysEngine::run(const cv::Mat& content, const std::vector<cv::Mat>&
   }
 
   torch::Tensor image;  // the optimisation variable, RGB [0,1] NCHW contiguous, on device_
+  torch::Tensor previous_content;
   for (size_t level_index = 0; level_index < plan.size(); ++level_index) {
     const auto& level = plan[level_index];
     const auto content_tensor = image_to_tensor(resize_longest(content, level.size), device_);
@@ -195,11 +229,17 @@ GatysResult GatysEngine::run(const cv::Mat& content, const std::vector<cv::Mat>&
         std::max(16, static_cast<int>(std::lround(level.size * options.style_scale)));
     const auto targets = level_targets(vgg_, content_tensor, style_images, blend, layers,
                                        style_size, format, device_);
-    image = initial_image(image, content_tensor, style_images.front(), init_image, options,
-                          generator, device_);
+    image = initial_image(image, previous_content, content_tensor, style_images.front(), init_image,
+                          options, generator, device_);
+    previous_content = content_tensor;
     image.set_requires_grad(true);
 
     int evaluations = 0;
+    // A coarse level may stop once converged; it then hands on its best point, not the line
+    // search's last trial.
+    const bool may_stop = level_index + 1 < plan.size() && options.tolerance > 0;
+    std::vector<double> losses;  // this level's total loss at each evaluation
+    torch::Tensor best_image;
     // One evaluation: forward through the loss network, the weighted losses, their gradient;
     // then progress and, now and then, a preview.
     auto closure = [&]() -> torch::Tensor {
@@ -213,6 +253,9 @@ GatysResult GatysEngine::run(const cv::Mat& content, const std::vector<cv::Mat>&
       result.content_loss = loss.content.item<double>();
       result.style_loss = loss.style.item<double>();
       result.tv_loss = loss.tv.item<double>();
+      losses.push_back(result.content_loss + result.style_loss + result.tv_loss);
+      if (may_stop && losses.back() <= *std::min_element(losses.begin(), losses.end()))
+        best_image = image.detach().clone();
       ++evaluations;
       ++result.iterations;
       if (callbacks.on_progress) {
@@ -236,10 +279,17 @@ GatysResult GatysEngine::run(const cv::Mat& content, const std::vector<cv::Mat>&
           result.iterations % options.preview_every == 0) {
         callbacks.on_preview(tensor_to_image(image.detach()), result.iterations);
       }
+      if (may_stop && level_converged(losses, options.tolerance)) throw LevelConverged();
       return loss.total;
     };
-    optimise(image, closure, level.steps, options);
-    done_work += level_work(level);
+    optimise(image, closure, level.steps, options, [&] { return evaluations; });
+    if (best_image.defined()) image = best_image;
+    result.level_evaluations.push_back(evaluations);
+    // A level that stopped early gives its unused evaluations back to the plan (progress, ETA).
+    const ScaleLevel ran{level.size, evaluations};
+    total_work -= level_work(level) - level_work(ran);
+    total_steps -= level.steps - evaluations;
+    done_work += level_work(ran);
     image = image.detach();
   }
 

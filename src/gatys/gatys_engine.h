@@ -38,9 +38,10 @@ struct GatysResult {
   double content_loss = 0, style_loss = 0, tv_loss = 0;   // weighted, last evaluation
   std::vector<std::string> style_layers, content_layers;  // what was used
   std::vector<int> schedule;                              // longest side of each level
-  std::vector<std::string> notes;  // automatic choices worth telling the user
-  std::string precision;           // "fp32" or "bf16": what the convolutions ran in
-  std::string layout;              // "nchw" or "channels-last"
+  std::vector<int> level_evaluations;  // evaluations each level ran (coarse ones may stop early)
+  std::vector<std::string> notes;      // automatic choices worth telling the user
+  std::string precision;               // "fp32" or "bf16": what the convolutions ran in
+  std::string layout;                  // "nchw" or "channels-last"
 };
 
 class GatysEngine {

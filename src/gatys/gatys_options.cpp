@@ -37,6 +37,10 @@ const OptionCatalog<GatysOptions>& gatys_option_catalog() {
         integer_option("scales", &G::scales, 1, 8, "Coarse-to-fine levels", both, "automatic"));
     c.push_back(integer_option("min_scale_size", &G::min_scale_size, 16, 8192,
                                "Longest side of the coarsest level, px", cli));
+    c.push_back(number_option("tolerance", &G::tolerance, 0, 1,
+                              "Coarse levels stop once their loss falls by less than this "
+                              "fraction over 8 evaluations (0 = run every planned evaluation)",
+                              cli));
     c.push_back(flag_option("original_colors", &G::original_colors,
                             "Keep the photo's colours (luminance-only transfer)", both));
     c.back().cli = "--original-colors,--original-colours";

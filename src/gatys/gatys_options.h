@@ -40,11 +40,13 @@ struct GatysOptions {
   double style_scale = 1.0;                 // style image longest side = style_scale * output size
   int scales = 0;                           // coarse-to-fine levels; 0 = automatic from size
   int min_scale_size = 160;                 // longest side of the coarsest level when automatic
-  bool original_colors = false;             // keep the photo's colours (luminance-only transfer)
-  bool match_style_colors = false;          // recolour the style image to the photo's palette first
-  double blend = 1.0;                       // 1 = stylised only; 0 = original only
-  double learning_rate = 0.0;               // 0 = optimiser default (L-BFGS 1.0, Adam 0.02)
-  int lbfgs_history = 10;                   // L-BFGS memory (vectors of image size each)
+  double tolerance = 0.04;  // a coarse level stops once its loss falls less than this (relative)
+                            // over 8 evaluations; 0 = every planned evaluation
+  bool original_colors = false;     // keep the photo's colours (luminance-only transfer)
+  bool match_style_colors = false;  // recolour the style image to the photo's palette first
+  double blend = 1.0;               // 1 = stylised only; 0 = original only
+  double learning_rate = 0.0;       // 0 = optimiser default (L-BFGS 1.0, Adam 0.02)
+  int lbfgs_history = 10;           // L-BFGS memory (vectors of image size each)
   PoolKind pool = PoolKind::max;
   uint64_t seed = 0;
   int preview_every = 0;  // emit a preview image every N iterations (0 = never)

@@ -11,7 +11,7 @@ constexpr double kStepDecay = 0.6;   // each finer level gets this share of the 
 }  // namespace
 
 int default_steps(int levels) {
-  return levels <= 1 ? 200 : 500;
+  return levels <= 1 ? 200 : 360;
 }
 
 std::vector<ScaleLevel> plan_schedule(const GatysOptions& options) {
@@ -46,6 +46,16 @@ std::vector<ScaleLevel> plan_schedule(const GatysOptions& options) {
     assigned += level.steps;
   }
   return plan;
+}
+
+bool level_converged(const std::vector<double>& losses, double tolerance) {
+  const auto n = static_cast<std::ptrdiff_t>(losses.size());
+  if (tolerance <= 0 || n < 2 * kConvergenceWindow) return false;
+  // Minima, not last values: a line search's trial points may lie above where it settled.
+  const auto recent = losses.end() - kConvergenceWindow;
+  const double now = *std::min_element(recent, losses.end());
+  const double before = *std::min_element(recent - kConvergenceWindow, recent);
+  return before - now < tolerance * std::abs(before);
 }
 
 }  // namespace pastiche

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/fixtures.h"
+#include "gatys/schedule.h"
 
 namespace pastiche {
 namespace {
@@ -141,6 +142,39 @@ TEST_F(GatysEngineTest, MultiScaleRunsEveryLevelInOrder) {
     if (i > 0) EXPECT_LT(widths[i - 1], widths[i]);
   }
   EXPECT_EQ(result.image.cols, 64);
+}
+
+TEST_F(GatysEngineTest, CoarseLevelsStopOnConvergenceDeterministically) {
+  auto o = small_options();
+  o.size = 48;
+  o.scales = 2;
+  o.min_scale_size = 24;
+  o.steps = 90;  // far more than the tiny coarse level needs
+  o.init = InitKind::noise;
+  o.seed = 5;
+  o.tolerance = 0.05;
+  const auto plan = plan_schedule(o);
+  const auto a = engine().run(content_, {style_}, o);
+  const auto b = engine().run(content_, {style_}, o);
+  ASSERT_EQ(a.level_evaluations.size(), 2u);
+  EXPECT_LT(a.level_evaluations[0], plan[0].steps);  // stopped early
+  EXPECT_GE(a.level_evaluations[0], 2 * kConvergenceWindow);
+  EXPECT_EQ(a.level_evaluations, b.level_evaluations);  // same seed, same stops
+  EXPECT_EQ(cv::norm(a.image, b.image, cv::NORM_INF), 0.0);
+
+  o.tolerance = 0;  // every planned evaluation
+  o.steps = 40;
+  const auto all = engine().run(content_, {style_}, o);
+  EXPECT_EQ(all.level_evaluations[0], plan_schedule(o)[0].steps);
+}
+
+TEST_F(GatysEngineTest, TheLastLevelRunsItsPlanWhateverTheTolerance) {
+  auto o = small_options();
+  o.steps = 30;
+  o.tolerance = 0.9;  // would stop any coarse level at its first chance
+  const auto result = engine().run(content_, {style_}, o);
+  ASSERT_EQ(result.level_evaluations.size(), 1u);
+  EXPECT_EQ(result.level_evaluations[0], 30);
 }
 
 TEST_F(GatysEngineTest, BlendWeightOneEqualsTheSingleStyle) {

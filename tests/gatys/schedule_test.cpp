@@ -47,6 +47,23 @@ TEST(Schedule, SmallTargetIsASingleLevel) {
   EXPECT_EQ(plan[0].size, 64);
 }
 
+TEST(LevelConverged, StopsOnlyWhenTheBestLossOfTheLastWindowBarelyMoved) {
+  const int w = kConvergenceWindow;
+  // Falling 10 % per window: not converged, whatever the tolerance below 10 %.
+  std::vector<double> falling;
+  for (int i = 0; i < 2 * w; ++i) falling.push_back(i < w ? 1.0 : 0.9);
+  EXPECT_FALSE(level_converged(falling, 0.05));
+  EXPECT_TRUE(level_converged(falling, 0.2));
+  // Too few evaluations to compare two windows: never.
+  EXPECT_FALSE(level_converged(std::vector<double>(2 * w - 1, 1.0), 0.5));
+  // A line search's high trial point does not hide that the best loss stood still.
+  std::vector<double> flat(2 * w, 1.0);
+  flat.back() = 5.0;
+  EXPECT_TRUE(level_converged(flat, 0.01));
+  // Tolerance 0 never stops.
+  EXPECT_FALSE(level_converged(flat, 0.0));
+}
+
 TEST(GatysOptions, ValidationNamesTheField) {
   const auto message = [](auto mutate) {
     GatysOptions o;
