@@ -23,12 +23,16 @@ fi
 cmake --build "$build" --target pastiche -- -j2 >/dev/null
 out="$build/fuzz"
 mkdir -p "$out"
-# Include directories and link libraries of the core library, as CMake computed them.
+# Include directories and link libraries of the core library, as CMake computed them: the flags
+# of any source of the service library (all share them); in a unity build (the default) its
+# sources compile as Unity/unity_N_cxx.cxx, so the entry is found by its object's folder.
 flags=$(python3 - "$build" <<'PY'
 import json, shlex, sys
 for c in json.load(open(sys.argv[1] + "/compile_commands.json")):
-    if c["file"].endswith("src/service/job_request.cpp"):
-        args, out, i = shlex.split(c["command"]), [], 1
+    args = shlex.split(c["command"])
+    obj = c.get("output") or (args[args.index("-o") + 1] if "-o" in args else "")
+    if "pastiche_service.dir/" in obj:
+        out, i = [], 1
         while i < len(args):
             a = args[i]
             if a == "-isystem":
@@ -46,6 +50,8 @@ if [[ -z "$flags" || -z "$libs" ]]; then
   echo "fuzz: cannot read flags from $build (needs CMAKE_EXPORT_COMPILE_COMMANDS and Ninja)"
   exit 1
 fi
+# The sources instrumented here replace the libraries' copies at link time; CMakeLists.txt keeps
+# them out of the unity batches (SKIP_UNITY_BUILD_INCLUSION), so name any new one there too.
 sanitize=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
 echo "fuzz: building $out/job_request_fuzz"
 (cd "$build" && eval clang++ "${sanitize[@]}" \

@@ -47,7 +47,7 @@ void restore(const AdminArgs& args) {
   std::cout << "restored " << args.file << " into " << db << "\n";
 }
 
-const bool registered = register_command(70, [](CLI::App& app) {
+const bool admin_registered = register_command(70, [](CLI::App& app) {
   auto args = std::make_shared<AdminArgs>();
   auto* cmd = app.add_subcommand("admin", "Service maintenance: back up and restore the jobs");
   cmd->require_subcommand(1);

@@ -69,7 +69,7 @@ void show(const DeviceArgs& args) {
             << "probe cache: " << (cache.empty() ? "none (no HOME)" : cache) << "\n";
 }
 
-const bool registered = register_command(80, [](CLI::App& app) {
+const bool device_registered = register_command(80, [](CLI::App& app) {
   auto args = std::make_shared<DeviceArgs>();
   auto* cmd = app.add_subcommand(
       "device", "Show the compute device and the measured automatic precision and layout");

@@ -88,7 +88,7 @@ void add_neutral(const NeutralArgs& args) {
             << result.first_loss << " -> " << result.final_loss << "\n";
 }
 
-const bool registered = register_command(40, [](CLI::App& app) {
+const bool models_registered = register_command(40, [](CLI::App& app) {
   auto args = std::make_shared<ModelsArgs>();
   auto* cmd = app.add_subcommand("models", "Installed fast style models");
   cmd->require_subcommand(1);

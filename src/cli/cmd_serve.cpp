@@ -26,7 +26,7 @@ void run_serve(const service::ServerConfig& config) {
   waiter.join();
 }
 
-const bool registered = register_command(60, [](CLI::App& app) {
+const bool serve_registered = register_command(60, [](CLI::App& app) {
   auto config = std::make_shared<service::ServerConfig>();
   auto max_upload_mb = std::make_shared<double>(config->max_upload_bytes / (1024.0 * 1024.0));
   auto max_disk_mb = std::make_shared<int64_t>(config->max_disk_bytes / (1024 * 1024));

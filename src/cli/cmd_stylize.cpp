@@ -208,7 +208,7 @@ void run_arbitrary(StylizeArgs& args) {
   }
 }
 
-const bool registered = register_command(10, [](CLI::App& app) {
+const bool stylize_registered = register_command(10, [](CLI::App& app) {
   auto* cmd = app.add_subcommand("stylize", "Paint a photo in the style of one or more paintings");
   auto args = std::make_shared<StylizeArgs>(cmd);
   cmd->add_option("content", args->content, "Content photo (or a folder, with --model)")

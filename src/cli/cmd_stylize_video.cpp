@@ -28,7 +28,7 @@ struct VideoArgs {
   bool quiet = false;
 };
 
-void run(VideoArgs& args) {
+void run_stylize_video(VideoArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   args.catalog.apply(video_option_catalog(), args.options);
   args.options.validate();
@@ -96,7 +96,7 @@ void run(VideoArgs& args) {
   }
 }
 
-const bool registered = register_command(30, [](CLI::App& app) {
+const bool stylize_video_registered = register_command(30, [](CLI::App& app) {
   auto* cmd =
       app.add_subcommand("stylize-video", "Stylise a video with a fast model or any painting");
   auto args = std::make_shared<VideoArgs>(cmd);
@@ -115,7 +115,7 @@ const bool registered = register_command(30, [](CLI::App& app) {
   add_compute_flags(cmd, args->compute);
   cmd->add_flag("--json", args->json, "Print one JSON object with the result on stdout");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress output");
-  cmd->callback([args] { run(*args); });
+  cmd->callback([args] { run_stylize_video(*args); });
 });
 
 }  // namespace

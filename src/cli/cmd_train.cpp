@@ -36,7 +36,7 @@ void apply_per_style(const std::vector<std::string>& values, const std::string& 
   for (size_t i = 0; i < values.size(); ++i) styles[i].*field = values[i];
 }
 
-void run(TrainArgs& args) {
+void run_train(TrainArgs& args) {
   auto& o = args.options;
   args.catalog.apply(train_option_catalog(), o);
   for (const auto& s : args.styles) o.styles.push_back(StyleSpec{s, "", "", "", ""});
@@ -95,7 +95,7 @@ void run(TrainArgs& args) {
   }
 }
 
-const bool registered = register_command(20, [](CLI::App& app) {
+const bool train_registered = register_command(20, [](CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train a fast style network on a folder of photos");
   auto args = std::make_shared<TrainArgs>(cmd);
   auto& o = args->options;
@@ -118,7 +118,7 @@ const bool registered = register_command(20, [](CLI::App& app) {
   add_compute_flags(cmd, args->compute, /*with_device=*/false);
   cmd->add_flag("--json", args->json, "Print one JSON object with the result on stdout");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress output");
-  cmd->callback([args] { run(*args); });
+  cmd->callback([args] { run_train(*args); });
 });
 
 }  // namespace

@@ -24,7 +24,7 @@ struct TrainArbitraryArgs {
   bool quiet = false;
 };
 
-void run(TrainArbitraryArgs& args) {
+void run_train_arbitrary(TrainArbitraryArgs& args) {
   auto& o = args.options;
   args.catalog.apply(arbitrary_train_option_catalog(), o);
   o.vgg = resolve_vgg_path(o.vgg);
@@ -64,7 +64,7 @@ void run(TrainArbitraryArgs& args) {
   }
 }
 
-const bool registered = register_command(21, [](CLI::App& app) {
+const bool train_arbitrary_registered = register_command(21, [](CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "train-arbitrary",
       "Train the decoder that lets --method arbitrary paint with any painting in one pass");
@@ -79,7 +79,7 @@ const bool registered = register_command(21, [](CLI::App& app) {
   add_compute_flags(cmd, args->compute, /*with_device=*/false);
   cmd->add_flag("--json", args->json, "Print one JSON object with the result on stdout");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress output");
-  cmd->callback([args] { run(*args); });
+  cmd->callback([args] { run_train_arbitrary(*args); });
 });
 
 }  // namespace

@@ -110,7 +110,7 @@ void run_fetch(FetchArgs& args) {
   std::printf("layers: %s\n", available_range(r.info, "relu").c_str());
 }
 
-const bool registered = register_command(50, [](CLI::App& app) {
+const bool weights_registered = register_command(50, [](CLI::App& app) {
   auto* weights = app.add_subcommand("weights", "Inspect or download VGG loss-network weights");
   weights->require_subcommand(1);
 

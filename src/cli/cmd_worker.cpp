@@ -23,7 +23,7 @@ void run_worker(const service::WorkerProcessConfig& config) {
   worker.stop();
 }
 
-const bool registered = register_command(65, [](CLI::App& app) {
+const bool worker_registered = register_command(65, [](CLI::App& app) {
   auto config = std::make_shared<service::WorkerProcessConfig>();
   auto lanes = std::make_shared<std::string>("fast,gatys");
   auto fast_workers = std::make_shared<int>(1);

@@ -10,7 +10,7 @@ namespace pastiche {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& field, const std::string& rule) {
+[[noreturn]] void reject_option(const std::string& field, const std::string& rule) {
   throw InputError(field + ": " + rule);
 }
 
@@ -51,7 +51,7 @@ std::string format_number(double v) {
 void check_integer(const std::string& field, int64_t v, int64_t lo, int64_t hi,
                    const std::string& zero_means) {
   if (v == 0 && !zero_means.empty()) return;
-  if (v < lo || v > hi) fail(field, integer_rule(lo, hi, zero_means));
+  if (v < lo || v > hi) reject_option(field, integer_rule(lo, hi, zero_means));
 }
 
 int64_t parse_integer(const std::string& field, const std::string& text, int64_t lo, int64_t hi,
@@ -59,24 +59,25 @@ int64_t parse_integer(const std::string& field, const std::string& text, int64_t
   const std::string value = trim_blanks(text);
   int64_t v = 0;
   const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (ec == std::errc::result_out_of_range) fail(field, integer_rule(lo, hi, zero_means));
-  if (ec != std::errc() || end != value.data() + value.size()) fail(field, "must be an integer");
+  if (ec == std::errc::result_out_of_range) reject_option(field, integer_rule(lo, hi, zero_means));
+  if (ec != std::errc() || end != value.data() + value.size())
+    reject_option(field, "must be an integer");
   check_integer(field, v, lo, hi, zero_means);
   return v;
 }
 
 void check_number(const std::string& field, double v, double lo, double hi, bool lo_open) {
-  if (!std::isfinite(v)) fail(field, "must be a number");
-  if ((lo_open ? v <= lo : v < lo) || v > hi) fail(field, range_rule(lo, hi, lo_open));
+  if (!std::isfinite(v)) reject_option(field, "must be a number");
+  if ((lo_open ? v <= lo : v < lo) || v > hi) reject_option(field, range_rule(lo, hi, lo_open));
 }
 
 double parse_number(const std::string& field, const std::string& text, double lo, double hi,
                     bool lo_open) {
   const std::string value = trim_blanks(text);
-  if (value.empty() || value.size() > 64) fail(field, "must be a number");
+  if (value.empty() || value.size() > 64) reject_option(field, "must be a number");
   char* end = nullptr;
   const double v = std::strtod(value.c_str(), &end);
-  if (end != value.c_str() + value.size()) fail(field, "must be a number");
+  if (end != value.c_str() + value.size()) reject_option(field, "must be a number");
   check_number(field, v, lo, hi, lo_open);
   return v;
 }
@@ -95,7 +96,7 @@ bool parse_flag(const std::string& field, const std::string& text) {
     v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (v == "true" || v == "1" || v == "on" || v == "yes") return true;
   if (v == "false" || v == "0" || v == "off" || v == "no") return false;
-  fail(field, "must be true or false");
+  reject_option(field, "must be true or false");
 }
 
 std::string trim_blanks(const std::string& s) {

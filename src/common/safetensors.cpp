@@ -75,22 +75,25 @@ struct ParsedHeader {
   uint64_t data_start = 0;  // absolute offset of the data section
 };
 
-[[noreturn]] void fail(const std::string& what, const std::string& problem) {
+[[noreturn]] void reject_safetensors(const std::string& what, const std::string& problem) {
   throw InputError("invalid safetensors file " + what + ": " + problem);
 }
 
 // Validates the 8-byte length prefix against the total size; returns the header length.
 uint64_t check_prefix(const unsigned char* prefix, uint64_t total_size, const std::string& what) {
-  if (!host_is_little_endian()) fail(what, "big-endian hosts are not supported");
+  if (!host_is_little_endian()) reject_safetensors(what, "big-endian hosts are not supported");
   const uint64_t n = read_u64_le(prefix);
   if (n > kMaxHeaderBytes) {
-    fail(what, "header length " + std::to_string(n) + " bytes is implausibly large");
+    reject_safetensors(what, "header length " + std::to_string(n) + " bytes is implausibly large");
   }
   if (n > total_size - 8) {
-    fail(what, "header length " + std::to_string(n) + " bytes runs past the end of the file (" +
-                   std::to_string(total_size) + " bytes)");
+    reject_safetensors(what, "header length " + std::to_string(n) +
+                                 " bytes runs past the end of the file (" +
+                                 std::to_string(total_size) + " bytes)");
   }
-  if (n < 2) fail(what, "header length " + std::to_string(n) + " is too short for a JSON object");
+  if (n < 2)
+    reject_safetensors(what,
+                       "header length " + std::to_string(n) + " is too short for a JSON object");
   return n;
 }
 
@@ -103,37 +106,40 @@ ParsedHeader parse_header(const std::string& json_text, uint64_t total_size,
   try {
     header = nlohmann::json::parse(json_text);
   } catch (const nlohmann::json::exception& e) {
-    fail(what, std::string("header is not JSON (") + e.what() + ")");
+    reject_safetensors(what, std::string("header is not JSON (") + e.what() + ")");
   }
-  if (!header.is_object()) fail(what, "header is not a JSON object");
+  if (!header.is_object()) reject_safetensors(what, "header is not a JSON object");
   for (const auto& [name, value] : header.items()) {
     if (name == "__metadata__") {
-      if (!value.is_object()) fail(what, "__metadata__ is not an object");
+      if (!value.is_object()) reject_safetensors(what, "__metadata__ is not an object");
       for (const auto& [key, v] : value.items()) {
-        if (!v.is_string()) fail(what, "__metadata__ value for '" + key + "' is not a string");
+        if (!v.is_string())
+          reject_safetensors(what, "__metadata__ value for '" + key + "' is not a string");
         out.metadata[key] = v.get<std::string>();
       }
       continue;
     }
     const std::string where = "tensor '" + name + "'";
-    if (!value.is_object()) fail(what, where + " is not an object");
+    if (!value.is_object()) reject_safetensors(what, where + " is not an object");
     if (!value.contains("dtype") || !value["dtype"].is_string()) {
-      fail(what, where + " has no dtype string");
+      reject_safetensors(what, where + " has no dtype string");
     }
     ParsedEntry e;
     e.entry.dtype = value["dtype"].get<std::string>();
     e.dtype = find_dtype(e.entry.dtype);
-    if (e.dtype == nullptr) fail(what, where + " has unsupported dtype " + e.entry.dtype);
+    if (e.dtype == nullptr)
+      reject_safetensors(what, where + " has unsupported dtype " + e.entry.dtype);
     if (!value.contains("shape") || !value["shape"].is_array()) {
-      fail(what, where + " has no shape array");
+      reject_safetensors(what, where + " has no shape array");
     }
     uint64_t elements = 1;
     bool overflow = false;
     for (const auto& dim : value["shape"]) {
-      if (!dim.is_number_unsigned()) fail(what, where + " has a non-integer or negative dimension");
+      if (!dim.is_number_unsigned())
+        reject_safetensors(what, where + " has a non-integer or negative dimension");
       const uint64_t d = dim.get<uint64_t>();
       if (d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        fail(what, where + " has a dimension out of range");
+        reject_safetensors(what, where + " has a dimension out of range");
       }
       if (d != 0 && elements > std::numeric_limits<uint64_t>::max() / d) overflow = true;
       elements *= d;
@@ -142,22 +148,23 @@ ParsedHeader parse_header(const std::string& json_text, uint64_t total_size,
     const auto& offsets = value.contains("data_offsets") ? value["data_offsets"] : nlohmann::json();
     if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
         !offsets[1].is_number_unsigned()) {
-      fail(what, where + " has no valid data_offsets [begin, end]");
+      reject_safetensors(what, where + " has no valid data_offsets [begin, end]");
     }
     e.begin = offsets[0].get<uint64_t>();
     e.end = offsets[1].get<uint64_t>();
-    if (e.begin > e.end) fail(what, where + " has data_offsets with begin > end");
+    if (e.begin > e.end) reject_safetensors(what, where + " has data_offsets with begin > end");
     if (e.end > data_size) {
-      fail(what, where + " data_offsets [" + std::to_string(e.begin) + ", " +
-                     std::to_string(e.end) + "] run past the end of the data (" +
-                     std::to_string(data_size) + " bytes)");
+      reject_safetensors(what, where + " data_offsets [" + std::to_string(e.begin) + ", " +
+                                   std::to_string(e.end) + "] run past the end of the data (" +
+                                   std::to_string(data_size) + " bytes)");
     }
     const uint64_t size = static_cast<uint64_t>(e.dtype->size);
     if (overflow || elements > std::numeric_limits<uint64_t>::max() / size ||
         elements * size != e.end - e.begin) {
-      fail(what, where + " shape and dtype need " +
-                     (overflow ? std::string("too many") : std::to_string(elements * size)) +
-                     " bytes but data_offsets span " + std::to_string(e.end - e.begin));
+      reject_safetensors(
+          what, where + " shape and dtype need " +
+                    (overflow ? std::string("too many") : std::to_string(elements * size)) +
+                    " bytes but data_offsets span " + std::to_string(e.end - e.begin));
     }
     out.entries.emplace(name, std::move(e));
   }
@@ -187,14 +194,16 @@ ParsedHeader open_and_parse(const std::string& path, std::ifstream& in) {
   if (ec) throw InputError("cannot read safetensors file " + what + ": " + ec.message());
   in.open(path, std::ios::binary);
   if (!in) throw InputError("cannot open safetensors file " + what);
-  if (total < 8) fail(what, "file is " + std::to_string(total) + " bytes, shorter than the header");
+  if (total < 8)
+    reject_safetensors(what,
+                       "file is " + std::to_string(total) + " bytes, shorter than the header");
   unsigned char prefix[8];
   in.read(reinterpret_cast<char*>(prefix), 8);
-  if (!in) fail(what, "cannot read the header length");
+  if (!in) reject_safetensors(what, "cannot read the header length");
   const uint64_t n = check_prefix(prefix, total, what);
   std::string json_text(n, '\0');
   in.read(json_text.data(), static_cast<std::streamsize>(n));
-  if (!in) fail(what, "cannot read the header");
+  if (!in) reject_safetensors(what, "cannot read the header");
   return parse_header(json_text, total, what);
 }
 
@@ -202,7 +211,7 @@ ParsedHeader open_and_parse(const std::string& path, std::ifstream& in) {
 
 SafeTensors parse_safetensors(const std::string& bytes, const std::string& what) {
   if (bytes.size() < 8) {
-    fail(what, std::to_string(bytes.size()) + " bytes, shorter than the header");
+    reject_safetensors(what, std::to_string(bytes.size()) + " bytes, shorter than the header");
   }
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   const uint64_t n = check_prefix(data, bytes.size(), what);
@@ -229,7 +238,8 @@ SafeTensors read_safetensors(const std::string& path) {
     if (e.end > e.begin) {
       in.seekg(static_cast<std::streamoff>(parsed.data_start + e.begin));
       in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(e.end - e.begin));
-      if (!in) fail(file_label(path), "cannot read the data of tensor '" + name + "'");
+      if (!in)
+        reject_safetensors(file_label(path), "cannot read the data of tensor '" + name + "'");
     }
     out.tensors.emplace(name, std::move(t));
   }

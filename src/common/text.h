@@ -1,4 +1,5 @@
-// Text that crosses a trust boundary: UTF-8 validation and JSON serialisation that cannot throw.
+// Text that crosses a trust boundary: UTF-8 validation and JSON serialisation that cannot throw;
+// and ASCII case folding that no locale changes.
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,10 @@ std::string text_problem(std::string_view s, bool allow_lines);
 
 // A style or model name: 1-64 of [A-Za-z0-9_.-], not starting with '.' (safe as a file stem).
 bool is_valid_style_name(std::string_view s);
+
+// `s` with A-Z lower-cased and every other byte unchanged: for extensions, hashes, host names and
+// format names, which are ASCII, whatever the process locale.
+std::string ascii_lower(std::string s);
 
 // JSON text of `j`; invalid UTF-8 in any string becomes U+FFFD instead of an exception (stored
 // data written before validation existed must never take the process down).

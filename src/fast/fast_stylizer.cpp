@@ -94,7 +94,7 @@ cv::Mat FastStylizer::stylize(const cv::Mat& content_bgr, const FastOptions& opt
 
 namespace {
 
-bool is_image_file(const fs::path& p) {
+bool is_folder_image(const fs::path& p) {
   auto ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
   static const std::set<std::string> kExtensions = {".jpg", ".jpeg", ".png", ".webp",
@@ -121,7 +121,7 @@ FolderResult stylize_folder(FastStylizer& stylizer, const std::string& input_dir
     throw InputError("input folder '" + input_dir + "' does not exist or is not a folder");
   std::vector<fs::path> files;
   for (const auto& entry : fs::recursive_directory_iterator(input_dir)) {
-    if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path());
+    if (entry.is_regular_file() && is_folder_image(entry.path())) files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   if (files.empty()) throw InputError("no images (.jpg, .png, .webp, ...) in '" + input_dir + "'");

@@ -287,3 +287,5 @@ torch::Tensor scale_shift(const torch::Tensor& x, const torch::Tensor& scale,
 }
 
 }  // namespace pastiche
+
+#undef PASTICHE_MULTIVERSION

@@ -23,7 +23,7 @@ namespace {
 constexpr int kMaxCachedImages = 512;
 constexpr int kMaxSide = 1024;  // larger photos are shrunk on load: crops are 256 px or so
 
-bool is_image_file(const fs::path& p) {
+bool is_dataset_image(const fs::path& p) {
   auto ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".bmp";
@@ -55,7 +55,7 @@ std::vector<std::string> list_images(const std::string& dir) {
     throw InputError("dataset '" + dir + "' is not a folder; give a folder of photos (--dataset)");
   std::vector<std::string> files;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    if (entry.is_regular_file() && is_image_file(entry.path()))
+    if (entry.is_regular_file() && is_dataset_image(entry.path()))
       files.push_back(entry.path().string());
   }
   std::sort(files.begin(), files.end());

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include <system_error>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "image/image_header.h"
 
 namespace pastiche {
@@ -41,12 +41,6 @@ std::string megabytes(int64_t bytes) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.1f MB", static_cast<double>(bytes) / (1024.0 * 1024.0));
   return buffer;
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 // Applies EXIF orientation 2-8 (the transform that makes the stored pixels display upright).
@@ -213,7 +207,7 @@ cv::Mat load_image(const std::string& path, const ImageLimits& limits) {
 
 std::vector<uint8_t> encode_image(const cv::Mat& image, const std::string& format, int quality) {
   require_image(image, "encode_image");
-  const std::string name = lower(format);
+  const std::string name = ascii_lower(format);
   std::string extension;
   std::vector<int> params;
   if (quality < 1 || quality > 100) {
@@ -243,7 +237,7 @@ std::vector<uint8_t> encode_image(const cv::Mat& image, const std::string& forma
 
 void save_image(const cv::Mat& image, const std::string& path, int quality) {
   const fs::path target(path);
-  const std::string extension = lower(target.extension().string());
+  const std::string extension = ascii_lower(target.extension().string());
   std::string format;
   if (extension == ".png" || extension == ".webp") {
     format = extension.substr(1);

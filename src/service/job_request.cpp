@@ -47,7 +47,7 @@ std::string refusal(const std::string& name, JobMethod method) {
 
 // The service's own limits, narrower than the engines' (output size, Gatys steps and levels).
 template <class T>
-Option<T> limited(const Option<T>& o, const RequestLimits& limits) {
+Option<T> within_service_limits(const Option<T>& o, const RequestLimits& limits) {
   if (o.name == "size") {
     Option<T> sized = o.within(limits.min_size, limits.max_size);
     sized.zero_means.clear();  // a fast job without a size gets the photo's (fit_to_images)
@@ -66,7 +66,7 @@ void apply_fields(const OptionCatalog<T>& catalog, const FormFields& fields,
     if (kJobFields.count(name)) continue;
     const auto* o = http_option(catalog, name);
     if (!o) fail(name, refusal(name, method));
-    limited(*o, limits).set(target, value);
+    within_service_limits(*o, limits).set(target, value);
   }
 }
 

@@ -208,7 +208,7 @@ void handle_cancel(Context& ctx, Call& c) {
   send_json(c.res, status, job_view(ctx, *now));
 }
 
-void handle_image(Context& ctx, Call& c, const std::string& which) {
+void handle_job_image(Context& ctx, Call& c, const std::string& which) {
   JobRecord job = load_job(ctx, c, c.req.matches[1]);
   c.res.set_header("Cache-Control", "private, no-cache");
   if (job.status == JobStatus::expired) {
@@ -374,7 +374,7 @@ void register_job_routes(http::Router& http, Context& ctx) {
   http.Get(R"(/api/jobs/([^/]+)/events)", wrap(ctx, [&ctx](Call& c) { handle_events(ctx, c); }));
   for (const char* which : {"result", "preview", "thumbnail", "content"}) {
     http.Get(std::string(R"(/api/jobs/([^/]+)/)") + which,
-             wrap(ctx, [&ctx, w = std::string(which)](Call& c) { handle_image(ctx, c, w); }));
+             wrap(ctx, [&ctx, w = std::string(which)](Call& c) { handle_job_image(ctx, c, w); }));
   }
   http.Post("/api/stylize", wrap(ctx, [&ctx](Call& c) { handle_stylize(ctx, c); }));
   http.Get("/api/history", wrap(ctx, [&ctx](Call& c) { handle_history(ctx, c); }));

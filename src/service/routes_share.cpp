@@ -168,7 +168,8 @@ bool etag_matches(const std::string& if_none_match, const std::string& etag) {
   return false;
 }
 
-void handle_image(Context& ctx, const http::Request& req, http::Response& res, bool thumbnail) {
+void handle_shared_image(Context& ctx, const http::Request& req, http::Response& res,
+                         bool thumbnail) {
   Target t = resolve(ctx, req.matches[1]);
   if (t.status != 200) {
     return send_error(res, t.status,
@@ -238,7 +239,7 @@ void register_share_routes(http::Router& http, Context& ctx) {
   for (bool thumbnail : {false, true}) {
     http.Get(std::string(R"(/s/([^/]+)/)") + (thumbnail ? "thumbnail" : "image"),
              public_route(ctx, [&ctx, thumbnail](const http::Request& req, http::Response& res) {
-               handle_image(ctx, req, res, thumbnail);
+               handle_shared_image(ctx, req, res, thumbnail);
              }));
   }
 }

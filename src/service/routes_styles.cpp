@@ -27,7 +27,7 @@ json style_json(const StyleInfo& s, const std::string& client, const Engines& en
           {"styles", s.substyles}};
 }
 
-std::string limited(const FormFields& f, const std::string& name, size_t max) {
+std::string field_at_most(const FormFields& f, const std::string& name, size_t max) {
   auto it = f.find(name);
   if (it == f.end()) return {};
   if (it->second.size() > max) {
@@ -85,9 +85,9 @@ void register_style_routes(http::Router& http, Context& ctx) {
                   throw InputError(name.substr(0, 40) + ": unknown field");
                 }
               }
-              std::string title = limited(fields, "title", 200);
-              std::string artist = limited(fields, "artist", 200);
-              std::string description = limited(fields, "description", 2000);
+              std::string title = field_at_most(fields, "title", 200);
+              std::string artist = field_at_most(fields, "artist", 200);
+              std::string description = field_at_most(fields, "description", 2000);
               if (ctx.jobs.list_styles(c.client).size() >=
                   static_cast<size_t>(ctx.config.max_styles_per_client)) {
                 throw HttpError(409, "image: you have " +

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "common/text.h"
 
@@ -28,12 +27,6 @@ http::Headers security_headers() {
 
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 // "scheme://host[:port]" of an absolute URL (Referer), or the Origin header as it is.
 std::string origin_of(const std::string& url) {
   auto scheme_end = url.find("://");
@@ -44,7 +37,7 @@ std::string origin_of(const std::string& url) {
 
 // "host" of "host", "host:port", "[v6]" or "[v6]:port", lower-cased, without a trailing dot.
 std::string host_name_of(const std::string& host_header) {
-  std::string h = lower(host_header);
+  std::string h = ascii_lower(host_header);
   if (!h.empty() && h[0] == '[') {
     auto close = h.find(']');
     return close == std::string::npos ? h : h.substr(0, close + 1);
@@ -101,11 +94,11 @@ std::string cross_origin_refusal(const http::Request& req,
   } else {
     return {};
   }
-  origin = lower(origin);
-  std::string host = lower(req.get_header_value("Host"));
+  origin = ascii_lower(origin);
+  std::string host = ascii_lower(req.get_header_value("Host"));
   if (!host.empty() && (origin == "http://" + host || origin == "https://" + host)) return {};
   for (const auto& a : allowed) {
-    if (origin == lower(a)) return {};
+    if (origin == ascii_lower(a)) return {};
   }
   return std::string(header) + ": requests from " + printable(origin, 100) +
          " may not change anything here (allow it with serve --allowed-origin)";

@@ -27,8 +27,8 @@ void notify_work(pqxx::transaction_base& tx, const std::string& lane) {
 const std::string kJobColumns = kPgJobColumns;
 
 // One job's caps and insert, inside the caller's transaction (which sees the jobs it queued).
-EnqueueResult enqueue_one(pqxx::work& tx, const JobRecord& job, double estimated_seconds,
-                          const EnqueueOptions& options) {
+EnqueueResult pg_enqueue_one(pqxx::work& tx, const JobRecord& job, double estimated_seconds,
+                             const EnqueueOptions& options) {
   const JobRecord queued = as_queued(job);
   EnqueueResult r;
   // One client's submits on every node, one at a time: its caps and its next turn are read
@@ -120,7 +120,7 @@ EnqueueResult PgJobQueue::enqueue_all(const std::vector<JobRecord>& jobs,
     return db_.transact([&](pqxx::work& tx) {
       EnqueueResult r;
       for (size_t i = 0; i < jobs.size(); ++i) {
-        r = enqueue_one(tx, jobs[i], estimated_seconds.at(i), options);
+        r = pg_enqueue_one(tx, jobs[i], estimated_seconds.at(i), options);
         if (!r.ok()) {
           r.refused_index = static_cast<int>(i);
           throw Refused{r};

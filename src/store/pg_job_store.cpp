@@ -10,7 +10,7 @@ namespace {
 const std::string kSelectJobs = std::string("SELECT ") + kPgJobColumns + " FROM jobs ";
 constexpr const char* kStyleColumns = "id, owner, title, artist, description, created_ms";
 
-StyleRecord read_style(const pqxx::row& r) {
+StyleRecord pg_read_style(const pqxx::row& r) {
   StyleRecord s;
   s.id = r[0].as<std::string>();
   s.owner = r[1].as<std::string>();
@@ -124,7 +124,7 @@ std::optional<StyleRecord> PgJobStore::get_style(const std::string& id) {
     auto rows =
         tx.exec_params(std::string("SELECT ") + kStyleColumns + " FROM styles WHERE id=$1", id);
     if (rows.empty()) return std::nullopt;
-    return read_style(rows[0]);
+    return pg_read_style(rows[0]);
   });
 }
 
@@ -134,7 +134,7 @@ std::vector<StyleRecord> PgJobStore::list_styles(const std::string& owner) {
                                    " FROM styles WHERE owner=$1 ORDER BY created_ms, seq",
                                owner);
     std::vector<StyleRecord> out;
-    for (const auto& row : rows) out.push_back(read_style(row));
+    for (const auto& row : rows) out.push_back(pg_read_style(row));
     return out;
   });
 }

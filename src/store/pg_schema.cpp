@@ -120,14 +120,14 @@ ALTER TABLE jobs ADD COLUMN batch_id TEXT NOT NULL DEFAULT '',
 CREATE INDEX jobs_batch ON jobs (batch_id, created_ms, seq) WHERE batch_id <> '';
 )sql";
 
-struct Migration {
+struct PgMigration {
   int version;
   const char* name;
   const char* sql;
 };
 
 // Append only: a released version never changes.
-constexpr Migration kMigrations[] = {
+constexpr PgMigration kPgMigrations[] = {
     {1, "jobs, styles and health", kV1Tables},
     {2, "job queue: leases, cancel flags, workers", kV2Queue},
     {3, "images", kV3Images},
@@ -138,7 +138,7 @@ constexpr Migration kMigrations[] = {
     {8, "share links, gallery and ratings", kV8Shares},
     {9, "batches and content names", kV9Batches},
 };
-static_assert(numbered_in_order(kMigrations, kPgSchemaVersion));
+static_assert(numbered_in_order(kPgMigrations, kPgSchemaVersion));
 
 // Any constant shared by every Pastiche process: the migration lock's key.
 constexpr long long kMigrationLock = 0x7061737469636865LL;  // "pastiche"
@@ -170,7 +170,7 @@ void migrate_postgres(pqxx::connection& conn, int target) {
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  for (const auto& m : kMigrations) {
+  for (const auto& m : kPgMigrations) {
     if (m.version <= version || m.version > target) continue;
     tx.exec(m.sql);
     tx.exec_params("INSERT INTO schema_migrations (version, name, applied_ms) VALUES ($1, $2, $3)",

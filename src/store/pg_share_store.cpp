@@ -1,17 +1,13 @@
 #include "store/pg_share_store.h"
 
 #include "store/pg_connection.h"
+#include "store/share_columns.h"
 
 namespace pastiche {
 
 namespace {
 
-constexpr const char* kColumns =
-    "s.token, s.job_id, s.owner, s.created_ms, s.published, s.caption, s.published_ms, s.hidden, "
-    "s.rating_count, s.rating_sum";
-constexpr int kColumnCount = 10;
-
-ShareRecord read_share(const pqxx::row& r) {
+ShareRecord pg_read_share(const pqxx::row& r) {
   ShareRecord s;
   s.token = r[0].as<std::string>();
   s.job_id = r[1].as<std::string>();
@@ -26,17 +22,17 @@ ShareRecord read_share(const pqxx::row& r) {
   return s;
 }
 
-std::optional<ShareRecord> select_one(pqxx::transaction_base& tx, const char* where,
-                                      const std::string& key) {
+std::optional<ShareRecord> pg_select_share(pqxx::transaction_base& tx, const char* where,
+                                           const std::string& key) {
   auto rows =
-      tx.exec_params(std::string("SELECT ") + kColumns + " FROM shares s WHERE " + where, key);
+      tx.exec_params(std::string("SELECT ") + kShareColumns + " FROM shares s WHERE " + where, key);
   if (rows.empty()) return std::nullopt;
-  return read_share(rows[0]);
+  return pg_read_share(rows[0]);
 }
 
 // The share's vote totals from its ratings; the caller holds the share's row lock, so each
 // statement (READ COMMITTED: a new snapshot) sees every vote committed before it.
-void recount(pqxx::transaction_base& tx, const std::string& token) {
+void pg_recount_ratings(pqxx::transaction_base& tx, const std::string& token) {
   tx.exec_params(
       "UPDATE shares SET rating_count=(SELECT COUNT(*) FROM ratings WHERE token=$1),"
       " rating_sum=(SELECT COALESCE(SUM(stars), 0) FROM ratings WHERE token=$1) WHERE token=$1",
@@ -56,7 +52,7 @@ ShareRecord PgShareStore::create_or_get(const std::string& job_id, const std::st
         "INSERT INTO shares (token, job_id, owner, created_ms) VALUES ($1,$2,$3,$4) "
         "ON CONFLICT (job_id) DO NOTHING",
         token, job_id, owner, now_ms);
-    return *select_one(tx, "s.job_id=$1", job_id);
+    return *pg_select_share(tx, "s.job_id=$1", job_id);
   });
 }
 
@@ -68,12 +64,12 @@ bool PgShareStore::revoke(const std::string& job_id) {
 
 std::optional<ShareRecord> PgShareStore::get_by_token(const std::string& token) {
   return db_.autocommit(
-      [&](pqxx::transaction_base& tx) { return select_one(tx, "s.token=$1", token); });
+      [&](pqxx::transaction_base& tx) { return pg_select_share(tx, "s.token=$1", token); });
 }
 
 std::optional<ShareRecord> PgShareStore::get_by_job(const std::string& job_id) {
   return db_.autocommit(
-      [&](pqxx::transaction_base& tx) { return select_one(tx, "s.job_id=$1", job_id); });
+      [&](pqxx::transaction_base& tx) { return pg_select_share(tx, "s.job_id=$1", job_id); });
 }
 
 std::map<std::string, ShareRecord> PgShareStore::get_by_jobs(const std::vector<std::string>& ids) {
@@ -84,11 +80,11 @@ std::map<std::string, ShareRecord> PgShareStore::get_by_jobs(const std::vector<s
     for (size_t i = 0; i < ids.size(); ++i) {
       placeholders += (i ? ",$" : "$") + std::to_string(i + 1);
     }
-    auto rows = tx.exec_params(std::string("SELECT ") + kColumns +
+    auto rows = tx.exec_params(std::string("SELECT ") + kShareColumns +
                                    " FROM shares s WHERE s.job_id IN (" + placeholders + ")",
                                pqxx::prepare::make_dynamic_params(ids));
     for (const auto& row : rows) {
-      ShareRecord s = read_share(row);
+      ShareRecord s = pg_read_share(row);
       out.emplace(s.job_id, std::move(s));
     }
     return out;
@@ -136,7 +132,7 @@ GalleryPage PgShareStore::gallery(GallerySort sort, int limit, int offset,
   return db_.autocommit([&](pqxx::transaction_base& tx) {
     GalleryPage page;
     page.total = tx.exec1("SELECT COUNT(*)" + visible)[0].as<int64_t>();
-    auto rows = tx.exec_params(std::string("SELECT ") + kColumns +
+    auto rows = tx.exec_params(std::string("SELECT ") + kShareColumns +
                                    ", j.method, j.style, j.style_title, j.width, j.height,"
                                    " COALESCE((SELECT stars FROM ratings r WHERE r.token=s.token"
                                    " AND r.client=$1), 0)" +
@@ -144,13 +140,13 @@ GalleryPage PgShareStore::gallery(GallerySort sort, int limit, int offset,
                                client, limit, offset);
     for (const auto& row : rows) {
       GalleryWork w;
-      w.share = read_share(row);
-      w.method = row[kColumnCount].as<std::string>();
-      w.style = row[kColumnCount + 1].as<std::string>();
-      w.style_title = row[kColumnCount + 2].as<std::string>();
-      w.width = row[kColumnCount + 3].as<int>();
-      w.height = row[kColumnCount + 4].as<int>();
-      w.my_rating = row[kColumnCount + 5].as<int>();
+      w.share = pg_read_share(row);
+      w.method = row[kShareColumnCount].as<std::string>();
+      w.style = row[kShareColumnCount + 1].as<std::string>();
+      w.style_title = row[kShareColumnCount + 2].as<std::string>();
+      w.width = row[kShareColumnCount + 3].as<int>();
+      w.height = row[kShareColumnCount + 4].as<int>();
+      w.my_rating = row[kShareColumnCount + 5].as<int>();
       page.works.push_back(std::move(w));
     }
     return page;
@@ -160,7 +156,7 @@ GalleryPage PgShareStore::gallery(GallerySort sort, int limit, int offset,
 bool PgShareStore::rate(const std::string& token, const std::string& client, int stars,
                         int64_t now_ms) {
   return db_.transact([&](pqxx::work& tx) {
-    // The share's row lock orders concurrent votes on it (see recount).
+    // The share's row lock orders concurrent votes on it (see pg_recount_ratings).
     if (tx.exec_params("SELECT 1 FROM shares WHERE token=$1 FOR UPDATE", token).empty()) {
       return false;
     }
@@ -169,7 +165,7 @@ bool PgShareStore::rate(const std::string& token, const std::string& client, int
         "ON CONFLICT (token, client) DO UPDATE SET stars=EXCLUDED.stars, "
         "rated_ms=EXCLUDED.rated_ms",
         token, client, stars, now_ms);
-    recount(tx, token);
+    pg_recount_ratings(tx, token);
     return true;
   });
 }
@@ -181,7 +177,7 @@ bool PgShareStore::unrate(const std::string& token, const std::string& client) {
     }
     bool removed =
         changed(tx.exec_params("DELETE FROM ratings WHERE token=$1 AND client=$2", token, client));
-    if (removed) recount(tx, token);
+    if (removed) pg_recount_ratings(tx, token);
     return removed;
   });
 }

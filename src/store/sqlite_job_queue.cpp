@@ -21,8 +21,8 @@ std::optional<JobRecord> get_job(sqlite3* db, const std::string& id) {
 }
 
 // One job's caps and insert, inside the caller's transaction (which sees the jobs it queued).
-EnqueueResult enqueue_one(sqlite3* db, const JobRecord& job, double estimated_seconds,
-                          const EnqueueOptions& options) {
+EnqueueResult sqlite_enqueue_one(sqlite3* db, const JobRecord& job, double estimated_seconds,
+                                 const EnqueueOptions& options) {
   const JobRecord queued = as_queued(job);
   EnqueueResult r;
   if (options.max_client_jobs > 0 || options.max_client_seconds > 0) {
@@ -87,7 +87,7 @@ EnqueueResult SqliteJobQueue::enqueue_all(const std::vector<JobRecord>& jobs,
     EnqueueResult r;
     for (size_t i = 0; i < jobs.size(); ++i) {
       const JobRecord& job = jobs[i];
-      r = enqueue_one(db, job, estimated_seconds.at(i), options);
+      r = sqlite_enqueue_one(db, job, estimated_seconds.at(i), options);
       if (!r.ok()) {
         r.refused_index = static_cast<int>(i);
         return r;  // rolled back: none of them is queued

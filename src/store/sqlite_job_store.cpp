@@ -223,7 +223,7 @@ void SqliteJobStore::insert_style(const StyleRecord& s) {
 
 namespace {
 template <class St>
-StyleRecord read_style(const St& st) {
+StyleRecord sqlite_read_style(const St& st) {
   StyleRecord s;
   s.id = st.text(0);
   s.owner = st.text(1);
@@ -241,7 +241,7 @@ std::optional<StyleRecord> SqliteJobStore::get_style(const std::string& id) {
       db_, "SELECT id, owner, title, artist, description, created_ms FROM styles WHERE id=?");
   st.bind(id);
   if (!st.step()) return std::nullopt;
-  return read_style(st);
+  return sqlite_read_style(st);
 }
 
 std::vector<StyleRecord> SqliteJobStore::list_styles(const std::string& owner) {
@@ -251,7 +251,7 @@ std::vector<StyleRecord> SqliteJobStore::list_styles(const std::string& owner) {
                      "WHERE owner=? ORDER BY created_ms, rowid");
   st.bind(owner);
   std::vector<StyleRecord> out;
-  while (st.step()) out.push_back(read_style(st));
+  while (st.step()) out.push_back(sqlite_read_style(st));
   return out;
 }
 

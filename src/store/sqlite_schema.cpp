@@ -116,20 +116,20 @@ void v5_batches(sqlite3* db) {
               "WHERE batch_id != ''");
 }
 
-struct Migration {
+struct SqliteMigration {
   int version;
   void (*apply)(sqlite3*);
 };
 
 // Append only: a released version never changes.
-constexpr Migration kMigrations[] = {
+constexpr SqliteMigration kSqliteMigrations[] = {
     {1, v1_fetched},     // tables, results' first download
     {2, v2_queue},       // leases, cancel flags, workers
     {3, v3_fair_queue},  // turns, estimated seconds
     {4, v4_shares},      // share links, gallery and ratings
     {5, v5_batches},     // batches and content names
 };
-static_assert(numbered_in_order(kMigrations, kSqliteSchemaVersion));
+static_assert(numbered_in_order(kSqliteMigrations, kSqliteSchemaVersion));
 
 }  // namespace
 
@@ -139,7 +139,7 @@ int sqlite_schema_version(sqlite3* db) {
 }
 
 void migrate_sqlite(sqlite3* db, int target) {
-  for (const auto& m : kMigrations) {
+  for (const auto& m : kSqliteMigrations) {
     if (m.version > target) break;
     if (sqlite_schema_version(db) >= m.version) continue;
     SqliteTransaction tx(db);

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "store/share_columns.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_job_store.h"
 
@@ -9,12 +10,7 @@ namespace pastiche {
 
 namespace {
 
-constexpr const char* kColumns =
-    "s.token, s.job_id, s.owner, s.created_ms, s.published, s.caption, s.published_ms, s.hidden, "
-    "s.rating_count, s.rating_sum";
-constexpr int kColumnCount = 10;
-
-ShareRecord read_share(const SqliteStatement& st) {
+ShareRecord sqlite_read_share(const SqliteStatement& st) {
   ShareRecord s;
   s.token = st.text(0);
   s.job_id = st.text(1);
@@ -29,15 +25,16 @@ ShareRecord read_share(const SqliteStatement& st) {
   return s;
 }
 
-std::optional<ShareRecord> select_one(sqlite3* db, const char* where, const std::string& key) {
-  SqliteStatement st(db, std::string("SELECT ") + kColumns + " FROM shares s WHERE " + where);
+std::optional<ShareRecord> sqlite_select_share(sqlite3* db, const char* where,
+                                               const std::string& key) {
+  SqliteStatement st(db, std::string("SELECT ") + kShareColumns + " FROM shares s WHERE " + where);
   st.bind(key);
   if (!st.step()) return std::nullopt;
-  return read_share(st);
+  return sqlite_read_share(st);
 }
 
 // The share's vote totals from its ratings (in the caller's transaction).
-void recount(sqlite3* db, const std::string& token) {
+void sqlite_recount_ratings(sqlite3* db, const std::string& token) {
   SqliteStatement st(db,
                      "UPDATE shares SET rating_count=(SELECT COUNT(*) FROM ratings WHERE token=?1),"
                      " rating_sum=(SELECT COALESCE(SUM(stars), 0) FROM ratings WHERE token=?1)"
@@ -57,7 +54,7 @@ ShareRecord SqliteShareStore::create_or_get(const std::string& job_id, const std
                            "ON CONFLICT(job_id) DO NOTHING");
     insert.bind(token).bind(job_id).bind(owner).bind(now_ms);
     insert.step();
-    auto share = select_one(db, "s.job_id=?", job_id);
+    auto share = sqlite_select_share(db, "s.job_id=?", job_id);
     tx.commit();
     return *share;
   });
@@ -73,11 +70,11 @@ bool SqliteShareStore::revoke(const std::string& job_id) {
 }
 
 std::optional<ShareRecord> SqliteShareStore::get_by_token(const std::string& token) {
-  return store_.with_db([&](sqlite3* db) { return select_one(db, "s.token=?", token); });
+  return store_.with_db([&](sqlite3* db) { return sqlite_select_share(db, "s.token=?", token); });
 }
 
 std::optional<ShareRecord> SqliteShareStore::get_by_job(const std::string& job_id) {
-  return store_.with_db([&](sqlite3* db) { return select_one(db, "s.job_id=?", job_id); });
+  return store_.with_db([&](sqlite3* db) { return sqlite_select_share(db, "s.job_id=?", job_id); });
 }
 
 std::map<std::string, ShareRecord> SqliteShareStore::get_by_jobs(
@@ -86,12 +83,12 @@ std::map<std::string, ShareRecord> SqliteShareStore::get_by_jobs(
   if (ids.empty()) return out;
   return store_.with_db([&](sqlite3* db) {
     // A history page is at most 100 jobs: well under SQLite's bound-parameter limit.
-    std::string sql = std::string("SELECT ") + kColumns + " FROM shares s WHERE s.job_id IN (";
+    std::string sql = std::string("SELECT ") + kShareColumns + " FROM shares s WHERE s.job_id IN (";
     for (size_t i = 0; i < ids.size(); ++i) sql += i ? ",?" : "?";
     SqliteStatement st(db, sql + ")");
     for (const auto& id : ids) st.bind(id);
     while (st.step()) {
-      ShareRecord s = read_share(st);
+      ShareRecord s = sqlite_read_share(st);
       out.emplace(s.job_id, std::move(s));
     }
     return out;
@@ -150,7 +147,7 @@ GalleryPage SqliteShareStore::gallery(GallerySort sort, int limit, int offset,
     GalleryPage page;
     SqliteStatement count(db, std::string("SELECT COUNT(*)") + visible);
     page.total = count.step() ? count.integer(0) : 0;
-    SqliteStatement st(db, std::string("SELECT ") + kColumns +
+    SqliteStatement st(db, std::string("SELECT ") + kShareColumns +
                                ", j.method, j.style, j.style_title, j.width, j.height,"
                                " COALESCE((SELECT stars FROM ratings r WHERE r.token=s.token"
                                " AND r.client=?), 0)" +
@@ -158,13 +155,13 @@ GalleryPage SqliteShareStore::gallery(GallerySort sort, int limit, int offset,
     st.bind(client).bind(limit).bind(offset);
     while (st.step()) {
       GalleryWork w;
-      w.share = read_share(st);
-      w.method = st.text(kColumnCount);
-      w.style = st.text(kColumnCount + 1);
-      w.style_title = st.text(kColumnCount + 2);
-      w.width = static_cast<int>(st.integer(kColumnCount + 3));
-      w.height = static_cast<int>(st.integer(kColumnCount + 4));
-      w.my_rating = static_cast<int>(st.integer(kColumnCount + 5));
+      w.share = sqlite_read_share(st);
+      w.method = st.text(kShareColumnCount);
+      w.style = st.text(kShareColumnCount + 1);
+      w.style_title = st.text(kShareColumnCount + 2);
+      w.width = static_cast<int>(st.integer(kShareColumnCount + 3));
+      w.height = static_cast<int>(st.integer(kShareColumnCount + 4));
+      w.my_rating = static_cast<int>(st.integer(kShareColumnCount + 5));
       page.works.push_back(std::move(w));
     }
     return page;
@@ -175,14 +172,14 @@ bool SqliteShareStore::rate(const std::string& token, const std::string& client,
                             int64_t now_ms) {
   return store_.with_db([&](sqlite3* db) {
     SqliteTransaction tx(db);
-    if (!select_one(db, "s.token=?", token)) return false;
+    if (!sqlite_select_share(db, "s.token=?", token)) return false;
     SqliteStatement st(db,
                        "INSERT INTO ratings (token, client, stars, rated_ms) VALUES (?,?,?,?) "
                        "ON CONFLICT(token, client) DO UPDATE SET stars=excluded.stars, "
                        "rated_ms=excluded.rated_ms");
     st.bind(token).bind(client).bind(stars).bind(now_ms);
     st.step();
-    recount(db, token);
+    sqlite_recount_ratings(db, token);
     tx.commit();
     return true;
   });
@@ -195,7 +192,7 @@ bool SqliteShareStore::unrate(const std::string& token, const std::string& clien
     st.bind(token).bind(client);
     st.step();
     bool removed = st.changes() > 0;
-    if (removed) recount(db, token);
+    if (removed) sqlite_recount_ratings(db, token);
     tx.commit();
     return removed;
   });

@@ -10,8 +10,6 @@
 
 namespace pastiche {
 
-using namespace vgg_internal;
-
 namespace {
 
 // ImageNet statistics of the two conventions.
@@ -50,14 +48,14 @@ struct MaxPool2x2 : torch::autograd::Function<MaxPool2x2> {
 }  // namespace
 
 VggImpl::VggImpl(const std::string& weights_path, PoolKind pool) : pool_(pool) {
-  const WeightsLayout inspection = inspect_layout(weights_path);
+  const vgg_internal::WeightsLayout inspection = vgg_internal::inspect_layout(weights_path);
   info_ = inspection.info;
   SafeTensors weights = read_safetensors(weights_path);
-  const auto specs = conv_specs(info_.arch);
+  const auto specs = vgg_internal::conv_specs(info_.arch);
   torch::NoGradGuard no_grad;
   for (int i = 0; i < info_.conv_layers; ++i) {
-    const ConvSpec& spec = specs[i];
-    const FoundConv& keys = inspection.keys[i];
+    const vgg_internal::ConvSpec& spec = specs[i];
+    const vgg_internal::FoundConv& keys = inspection.keys[i];
     torch::Tensor w = weights.tensors.at(keys.weight_key).to(torch::kFloat);
     torch::Tensor b = weights.tensors.at(keys.bias_key).to(torch::kFloat);
     if (info_.convention == WeightConvention::caffe) w = w.permute({3, 2, 0, 1});  // HWIO -> OIHW
@@ -91,12 +89,12 @@ void VggImpl::check_layers(const std::vector<std::string>& names) const {
   const auto all = vgg_layer_names(info_.arch);
   for (const auto& name : names) {
     if (std::find(all.begin(), all.end(), name) == all.end()) {
-      throw InputError(name + " is not a " + upper(to_string(info_.arch)) + " layer (layers are " +
-                       all.front() + " … " + all.back() + ")");
+      throw InputError(name + " is not a " + vgg_internal::upper(to_string(info_.arch)) +
+                       " layer (layers are " + all.front() + " … " + all.back() + ")");
     }
     if (!has_layer(name)) {
       const std::string arch = to_string(info_.arch);
-      throw InputError("layer " + name + " is not in " + file_name(info_.path) +
+      throw InputError("layer " + name + " is not in " + vgg_internal::file_name(info_.path) +
                        " (available: " + available_range(info_) +
                        "); use --style-layers/--content-layers or full weights from `pastiche "
                        "weights fetch " +
@@ -130,7 +128,7 @@ std::map<std::string, torch::Tensor> VggImpl::forward(const torch::Tensor& rgb,
                                                       torch::ScalarType compute) {
   if (rgb.dim() != 4 || rgb.size(1) != 3) {
     throw std::invalid_argument("Vgg::forward expects an N×3×H×W RGB tensor, got " +
-                                shape_string(rgb.sizes().vec()));
+                                vgg_internal::shape_string(rgb.sizes().vec()));
   }
   check_layers(layers);
   std::map<std::string, torch::Tensor> out;

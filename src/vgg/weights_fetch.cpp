@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "common/resources.h"
+#include "common/text.h"
 
 namespace pastiche {
 
@@ -99,13 +100,8 @@ std::string describe(httplib::Error error) {
   }
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string normalise_hash(const std::string& hash) {
-  const std::string h = lower(hash);
+  const std::string h = ascii_lower(hash);
   if (h.size() != 64 || !std::all_of(h.begin(), h.end(), [](char c) {
         return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
       })) {
@@ -153,7 +149,7 @@ const std::vector<WeightsSource>& weights_catalog() {
 const WeightsSource& find_weights_source(const std::string& name) {
   std::string known;
   for (const auto& source : weights_catalog()) {
-    if (source.name == lower(name)) return source;
+    if (source.name == ascii_lower(name)) return source;
     known += (known.empty() ? "" : ", ") + source.name;
   }
   throw InputError("unknown weights '" + name + "' (known: " + known + ")");
@@ -264,7 +260,7 @@ FetchResult fetch_weights(const FetchOptions& options) {
       throw InputError("weights name '" + options.name + "' must be letters, digits, . _ -");
     }
     for (const auto& s : weights_catalog()) {
-      if (s.name == lower(options.name)) source = &s;
+      if (s.name == ascii_lower(options.name)) source = &s;
     }
   } else {
     source = &find_weights_source(options.name);

@@ -9,10 +9,9 @@
 #include "common/error.h"
 #include "common/resources.h"
 #include "common/safetensors.h"
+#include "common/text.h"
 
 namespace pastiche {
-
-namespace vgg_internal {
 
 namespace {
 
@@ -26,6 +25,8 @@ const int* convs_per_block(VggArch arch) {
 }
 
 }  // namespace
+
+namespace vgg_internal {
 
 std::vector<ConvSpec> conv_specs(VggArch arch) {
   std::vector<ConvSpec> specs;
@@ -57,16 +58,7 @@ std::string shape_string(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
-}  // namespace vgg_internal
-
-using namespace vgg_internal;
-
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Parsed tensor name: which convention, and the raw key (feature index or block/conv).
 struct NameMatch {
@@ -152,7 +144,7 @@ bool is_float_dtype(const std::string& dtype) {
 
 }  // namespace
 
-WeightsLayout vgg_internal::inspect_layout(const std::string& path) {
+WeightsLayout inspect_layout(const std::string& path) {
   const std::string file = file_name(path);
   const SafeTensorsHeader header = read_safetensors_header(path);
 
@@ -182,7 +174,7 @@ WeightsLayout vgg_internal::inspect_layout(const std::string& path) {
   const Candidate* chosen = nullptr;
   auto meta = header.metadata.find("arch");
   if (meta != header.metadata.end()) {
-    const std::string arch = lower(meta->second);
+    const std::string arch = ascii_lower(meta->second);
     if (arch == "vgg16") {
       info.arch = VggArch::vgg16;
     } else if (arch == "vgg19") {
@@ -272,6 +264,8 @@ WeightsLayout vgg_internal::inspect_layout(const std::string& path) {
   return out;
 }
 
+}  // namespace vgg_internal
+
 std::string to_string(VggArch arch) {
   return arch == VggArch::vgg16 ? "vgg16" : "vgg19";
 }
@@ -295,7 +289,7 @@ std::vector<std::string> vgg_layer_names(VggArch arch) {
 }
 
 bool VggWeightsInfo::complete() const {
-  return conv_layers == static_cast<int>(conv_specs(arch).size());
+  return conv_layers == static_cast<int>(vgg_internal::conv_specs(arch).size());
 }
 
 std::string available_range(const VggWeightsInfo& info, const std::string& kind) {
@@ -309,7 +303,7 @@ std::string available_range(const VggWeightsInfo& info, const std::string& kind)
 }
 
 VggWeightsInfo inspect_vgg_weights(const std::string& path) {
-  return inspect_layout(path).info;
+  return vgg_internal::inspect_layout(path).info;
 }
 
 std::string default_vgg_weights_path() {

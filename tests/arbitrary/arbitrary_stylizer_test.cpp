@@ -13,14 +13,8 @@
 namespace pastiche {
 namespace {
 
+using testing::mean_abs_diff;
 using testing::TempDir;
-
-double mean_abs_diff(const cv::Mat& a, const cv::Mat& b) {
-  cv::Mat diff;
-  cv::absdiff(a, b, diff);
-  const auto m = cv::mean(diff);
-  return (m[0] + m[1] + m[2]) / 3.0;
-}
 
 // Synthetic VGG (blocks 1-3), a folder of synthetic images and a decoder trained on them briefly;
 // shared by the tests below (training is the slow part).

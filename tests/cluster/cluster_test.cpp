@@ -30,7 +30,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kToken = "cluster-client-token-01";
+constexpr const char* kClusterToken = "cluster-client-token-01";
 constexpr const char* kAdminKey = "cluster-admin-key-000001";
 
 std::string slurp(const std::string& path) {
@@ -38,17 +38,6 @@ std::string slurp(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// Waits (bounded) until `pred` holds, checking every `every`.
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout,
-                std::chrono::milliseconds every = 20ms) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(every);  // polling interval
-  }
-  return pred();
 }
 
 // A `pastiche` child process, its stdout and stderr in `log`.
@@ -202,7 +191,7 @@ class Cluster : public ::testing::Test {
   }
 
   Api api(int node) {
-    Api a(s().ports.at(node), kToken);
+    Api a(s().ports.at(node), kClusterToken);
     return a;
   }
 
@@ -272,14 +261,6 @@ class Cluster : public ::testing::Test {
     return n;
   }
 };
-
-std::vector<std::pair<std::string, std::string>> gatys_fields(int steps) {
-  return {{"style", "stripes"},
-          {"method", "gatys"},
-          {"size", "64"},
-          {"steps", std::to_string(steps)},
-          {"scales", "1"}};
-}
 
 TEST_F(Cluster, JobsSubmittedToBothApiNodesRunExactlyOnceOnThreeWorkers) {
   constexpr int kJobs = 200;
@@ -359,7 +340,7 @@ TEST_F(Cluster, NodeAStreamsAndCancelsAJobThatAWorkerElsewhereRunsWithinASecond)
   bool ended = false;
   std::thread reader([&] {
     Api a = api(0);
-    a.http.Get(("/api/jobs/" + id + "/events").c_str(), client_headers(kToken),
+    a.http.Get(("/api/jobs/" + id + "/events").c_str(), client_headers(kClusterToken),
                [&](const char* data, size_t n) {
                  std::lock_guard lock(mutex);
                  events.append(data, n);

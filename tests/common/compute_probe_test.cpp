@@ -15,6 +15,7 @@ namespace pastiche {
 namespace {
 
 using testing::TempDir;
+using testing::write_file;
 
 constexpr const char* kNoPrimitive = "could not create a primitive descriptor iterator";
 
@@ -64,10 +65,6 @@ class ScopedEnv {
   const char* name_;
   std::optional<std::string> old_;
 };
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
 
 TEST(ComputeProbe, AutomaticFallsBackToFp32WhenBf16PrimitivesCannotBeCreated) {
   FakeCpu cpu;  // bf16 would be twice as fast, if it could run

@@ -5,10 +5,13 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 
+#include "common/error.h"
 #include "common/safetensors.h"
 
 namespace pastiche::testing {
@@ -126,6 +129,37 @@ cv::Mat synthetic_content_image(int width, int height) {
 
 cv::Mat synthetic_style_image(int width, int height) {
   return to_bgr8(synthetic_style_image_rgb_f32(width, height));
+}
+
+std::string input_error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+double mean_abs_diff(const cv::Mat& a, const cv::Mat& b) {
+  cv::Mat diff;
+  cv::absdiff(a, b, diff);
+  const cv::Scalar m = cv::mean(diff);
+  return (m[0] + m[1] + m[2]) / 3.0;
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds every) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(every);
+  }
+  return condition();
 }
 
 }  // namespace pastiche::testing

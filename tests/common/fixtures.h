@@ -3,8 +3,10 @@
 #pragma once
 #include <opencv2/core.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "vgg/vgg.h"
@@ -46,5 +48,19 @@ cv::Mat synthetic_style_image(int width, int height);
 // peers' float images exactly.
 cv::Mat synthetic_content_image_rgb_f32(int width, int height);
 cv::Mat synthetic_style_image_rgb_f32(int width, int height);
+
+// The message of the InputError that `fn` throws, or "" when it throws none.
+std::string input_error_of(const std::function<void()>& fn);
+
+// Mean absolute difference of two images of one size and type, averaged over their 3 channels.
+double mean_abs_diff(const cv::Mat& a, const cv::Mat& b);
+
+// Writes `bytes` to `path` (binary), replacing the file.
+void write_file(const std::string& path, const std::string& bytes);
+
+// Polls `condition` every `every` until it holds (true) or `timeout` has passed (false, after a
+// last look): for what another thread or process makes true.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds every = std::chrono::milliseconds(20));
 
 }  // namespace pastiche::testing

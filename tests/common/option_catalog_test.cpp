@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/fixtures.h"
 #include "common/option_catalog.h"
 #include "fast/fast_options.h"
 #include "fast/train_options.h"
@@ -13,34 +14,29 @@
 namespace pastiche {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::input_error_of;
 
 TEST(OptionText, IntegersNumbersAndFlagsStateTheirRule) {
   EXPECT_EQ(parse_integer("n", " 42 ", 0, 100), 42);
-  EXPECT_EQ(error_of([] { parse_integer("n", "12px", 0, 100); }), "n: must be an integer");
-  EXPECT_EQ(error_of([] { parse_integer("n", "101", 0, 100); }), "n: must be between 0 and 100");
-  EXPECT_EQ(error_of([] { parse_integer("n", "99999999999999999999", 0, 100); }),
+  EXPECT_EQ(input_error_of([] { parse_integer("n", "12px", 0, 100); }), "n: must be an integer");
+  EXPECT_EQ(input_error_of([] { parse_integer("n", "101", 0, 100); }),
+            "n: must be between 0 and 100");
+  EXPECT_EQ(input_error_of([] { parse_integer("n", "99999999999999999999", 0, 100); }),
             "n: must be between 0 and 100");
   EXPECT_EQ(parse_integer("n", "0", 16, 64, "automatic"), 0);
-  EXPECT_EQ(error_of([] { parse_integer("n", "8", 16, 64, "automatic"); }),
+  EXPECT_EQ(input_error_of([] { parse_integer("n", "8", 16, 64, "automatic"); }),
             "n: must be 0 (automatic) or between 16 and 64");
   EXPECT_DOUBLE_EQ(parse_number("x", "0.25", 0, 1), 0.25);
-  EXPECT_EQ(error_of([] { parse_number("x", "nan", 0, 1); }), "x: must be a number");
-  EXPECT_EQ(error_of([] { parse_number("x", "inf", 0, 1); }), "x: must be a number");
-  EXPECT_EQ(error_of([] { parse_number("x", "0", 0, 1, true); }),
+  EXPECT_EQ(input_error_of([] { parse_number("x", "nan", 0, 1); }), "x: must be a number");
+  EXPECT_EQ(input_error_of([] { parse_number("x", "inf", 0, 1); }), "x: must be a number");
+  EXPECT_EQ(input_error_of([] { parse_number("x", "0", 0, 1, true); }),
             "x: must be greater than 0 and at most 1");
   EXPECT_TRUE(parse_flag("f", "Yes"));
   EXPECT_FALSE(parse_flag("f", "0"));
-  EXPECT_EQ(error_of([] { parse_flag("f", "maybe"); }), "f: must be true or false");
+  EXPECT_EQ(input_error_of([] { parse_flag("f", "maybe"); }), "f: must be true or false");
   EXPECT_EQ(split_list(" a, b,,c "), (std::vector<std::string>{"a", "b", "c"}));
-  EXPECT_EQ(error_of([] { parse_number_list("w", "1,-2", 0, 5); }), "w: must be between 0 and 5");
+  EXPECT_EQ(input_error_of([] { parse_number_list("w", "1,-2", 0, 5); }),
+            "w: must be between 0 and 5");
 }
 
 TEST(OptionText, NumbersFormatToTheShortestTextThatReadsBackExactly) {
@@ -55,7 +51,8 @@ TEST(EnumNames, CanonicalNamesAliasesAndTheMessage) {
   EXPECT_EQ(parse_optimizer("l-bfgs"), Optimizer::lbfgs);
   EXPECT_EQ(enum_choices(kInitNames),
             (std::vector<std::string>{"content", "noise", "style", "image"}));
-  EXPECT_EQ(error_of([] { parse_init("zeros"); }), "init: must be content, noise, style or image");
+  EXPECT_EQ(input_error_of([] { parse_init("zeros"); }),
+            "init: must be content, noise, style or image");
   EXPECT_EQ(parse_memory_layout("channels_last"), MemoryLayout::channels_last);
   EXPECT_STREQ(to_string(MemoryLayout::channels_last), "channels-last");
 }
@@ -94,7 +91,8 @@ TEST(OptionCatalog, ValidateChecksTheDeclaredRange) {
   }
   GatysOptions g;
   g.scales = 9;
-  EXPECT_EQ(error_of([&] { g.validate(); }), "scales: must be 0 (automatic) or between 1 and 8")
+  EXPECT_EQ(input_error_of([&] { g.validate(); }),
+            "scales: must be 0 (automatic) or between 1 and 8")
       << "0 is automatic, so the range starts at 1";
 }
 
@@ -115,7 +113,7 @@ TEST(OptionCatalog, VideoFramesUseTheFastSettings) {
   EXPECT_DOUBLE_EQ(v.frame.blend, 0.25);
   find_option(video_option_catalog(), "style_mix")->set(v, "a=1, b=3");
   EXPECT_EQ(v.frame.style_mix.at("b"), 3);
-  EXPECT_EQ(error_of([&] { find_option(video_option_catalog(), "smooth")->set(v, "1"); }),
+  EXPECT_EQ(input_error_of([&] { find_option(video_option_catalog(), "smooth")->set(v, "1"); }),
             "smooth: must be between 0 and 0.99");
 }
 
@@ -124,13 +122,14 @@ TEST(StyleMix, ParsesOncePairsAndRefusesBadOnes) {
   EXPECT_EQ(mix.size(), 2u);
   EXPECT_EQ(format_style_mix(mix), "a=0.5,b=1.5");
   EXPECT_EQ(parse_style_mix(format_style_mix(mix)), mix);
-  EXPECT_EQ(error_of([] { parse_style_mix("a"); }),
+  EXPECT_EQ(input_error_of([] { parse_style_mix("a"); }),
             "style_mix: expected name=weight pairs, got 'a'");
-  EXPECT_EQ(error_of([] { parse_style_mix("a=1,a=2"); }), "style_mix: 'a' given twice");
-  EXPECT_EQ(error_of([] { parse_style_mix("a=0,b=0"); }),
+  EXPECT_EQ(input_error_of([] { parse_style_mix("a=1,a=2"); }), "style_mix: 'a' given twice");
+  EXPECT_EQ(input_error_of([] { parse_style_mix("a=0,b=0"); }),
             "style_mix: weights must not all be zero");
-  EXPECT_EQ(error_of([] { parse_style_mix("../x=1"); }), "style_mix: invalid style name '../x'");
-  EXPECT_EQ(error_of([] { parse_style_mix("a=1", "--style-mix"); }), "");
+  EXPECT_EQ(input_error_of([] { parse_style_mix("../x=1"); }),
+            "style_mix: invalid style name '../x'");
+  EXPECT_EQ(input_error_of([] { parse_style_mix("a=1", "--style-mix"); }), "");
 }
 
 }  // namespace

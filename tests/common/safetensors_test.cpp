@@ -12,6 +12,8 @@
 namespace pastiche {
 namespace {
 
+using testing::write_file;
+
 std::string with_header(const std::string& json, const std::string& data) {
   std::string out;
   const uint64_t n = json.size();
@@ -19,12 +21,7 @@ std::string with_header(const std::string& json, const std::string& data) {
   return out + json + data;
 }
 
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string error_of(const std::string& bytes) {
+std::string safetensors_error(const std::string& bytes) {
   try {
     parse_safetensors(bytes, "test.safetensors");
   } catch (const InputError& e) {
@@ -104,52 +101,59 @@ TEST(SafeTensors, CorruptInputsAreInputErrors) {
   const std::string data(8, '\0');
   EXPECT_NO_THROW(parse_safetensors(with_header(good_json, data)));
 
-  EXPECT_NE(error_of("abc").find("shorter than the header"), std::string::npos);
+  EXPECT_NE(safetensors_error("abc").find("shorter than the header"), std::string::npos);
   // Header length larger than the file.
   std::string too_long = with_header(good_json, data);
   too_long[0] = static_cast<char>(0xff);
   too_long[1] = static_cast<char>(0x7f);
-  EXPECT_NE(error_of(too_long).find("past the end"), std::string::npos);
+  EXPECT_NE(safetensors_error(too_long).find("past the end"), std::string::npos);
   // Absurd header length.
   std::string huge = with_header(good_json, data);
   huge[7] = 0x10;
-  EXPECT_NE(error_of(huge).find("implausibly large"), std::string::npos);
+  EXPECT_NE(safetensors_error(huge).find("implausibly large"), std::string::npos);
   // Offsets past the end of the data.
-  EXPECT_NE(
-      error_of(with_header(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", data))
-          .find("past the end"),
-      std::string::npos);
+  EXPECT_NE(safetensors_error(
+                with_header(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", data))
+                .find("past the end"),
+            std::string::npos);
   // Shape and byte count disagree.
-  EXPECT_NE(error_of(with_header(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", data))
+  EXPECT_NE(safetensors_error(
+                with_header(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", data))
                 .find("bytes"),
             std::string::npos);
-  EXPECT_NE(error_of(with_header(R"({"x":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}})", data))
+  EXPECT_NE(safetensors_error(
+                with_header(R"({"x":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}})", data))
                 .find("span 8"),
             std::string::npos);
   // begin > end.
-  EXPECT_NE(error_of(with_header(R"({"x":{"dtype":"U8","shape":[0],"data_offsets":[4,2]}})", data))
+  EXPECT_NE(safetensors_error(
+                with_header(R"({"x":{"dtype":"U8","shape":[0],"data_offsets":[4,2]}})", data))
                 .find("begin > end"),
             std::string::npos);
   // Not JSON / not an object / bad fields.
-  EXPECT_NE(error_of(with_header("{not json}", data)).find("not JSON"), std::string::npos);
-  EXPECT_NE(error_of(with_header("[1, 2]", data)).find("not a JSON object"), std::string::npos);
-  EXPECT_NE(error_of(with_header(R"({"x":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}})", data))
+  EXPECT_NE(safetensors_error(with_header("{not json}", data)).find("not JSON"), std::string::npos);
+  EXPECT_NE(safetensors_error(with_header("[1, 2]", data)).find("not a JSON object"),
+            std::string::npos);
+  EXPECT_NE(safetensors_error(
+                with_header(R"({"x":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}})", data))
                 .find("unsupported dtype Q7"),
             std::string::npos);
-  EXPECT_NE(
-      error_of(with_header(R"({"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data))
-          .find("negative"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(with_header(R"({"x":{"dtype":"F32","shape":[2]}})", data)).find("data_offsets"),
-      std::string::npos);
-  EXPECT_NE(error_of(with_header(R"({"__metadata__":{"a":1}})", data)).find("not a string"),
+  EXPECT_NE(safetensors_error(
+                with_header(R"({"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data))
+                .find("negative"),
             std::string::npos);
+  EXPECT_NE(safetensors_error(with_header(R"({"x":{"dtype":"F32","shape":[2]}})", data))
+                .find("data_offsets"),
+            std::string::npos);
+  EXPECT_NE(
+      safetensors_error(with_header(R"({"__metadata__":{"a":1}})", data)).find("not a string"),
+      std::string::npos);
   // Overflowing shapes must not wrap around to a matching byte count.
-  EXPECT_NE(error_of(with_header(R"({"x":{"dtype":"F32","shape":[4294967296,4294967296,2],)"
-                                 R"("data_offsets":[0,8]}})",
-                                 data)),
-            "no error");
+  EXPECT_NE(
+      safetensors_error(with_header(R"({"x":{"dtype":"F32","shape":[4294967296,4294967296,2],)"
+                                    R"("data_offsets":[0,8]}})",
+                                    data)),
+      "no error");
 }
 
 TEST(SafeTensors, FileErrorsNameTheFile) {

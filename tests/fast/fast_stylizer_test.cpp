@@ -17,14 +17,8 @@
 namespace pastiche {
 namespace {
 
+using testing::mean_abs_diff;
 using testing::TempDir;
-
-double mean_abs_diff(const cv::Mat& a, const cv::Mat& b) {
-  cv::Mat diff;
-  cv::absdiff(a, b, diff);
-  const auto m = cv::mean(diff);
-  return (m[0] + m[1] + m[2]) / 3.0;
-}
 
 double max_abs_diff(const cv::Mat& a, const cv::Mat& b) {
   cv::Mat diff;

@@ -7,8 +7,8 @@
 
 #include "common/error.h"
 #include "common/fixtures.h"
-#include "fast_test_util.h"
 #include "common/safetensors.h"
+#include "fast_test_util.h"
 
 namespace pastiche {
 namespace {
@@ -16,7 +16,7 @@ namespace {
 using testing::TempDir;
 
 template <typename E, typename F>
-std::string error_of(F&& f) {
+std::string message_of(F&& f) {
   try {
     f();
   } catch (const E& e) {
@@ -102,7 +102,8 @@ TEST(ModelFile, TruncatedFileGivesAClearError) {
     std::ofstream out(dir.file("cut.safetensors"), std::ios::binary);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
   }
-  const auto message = error_of<InputError>([&] { load_fast_model(dir.file("cut.safetensors")); });
+  const auto message =
+      message_of<InputError>([&] { load_fast_model(dir.file("cut.safetensors")); });
   EXPECT_NE(message.find("cut.safetensors"), std::string::npos) << message;
   {
     std::ofstream out(dir.file("text.safetensors"));
@@ -114,7 +115,8 @@ TEST(ModelFile, TruncatedFileGivesAClearError) {
 TEST(ModelFile, OtherSafetensorsAreNotFastModels) {
   TempDir dir;
   write_safetensors(dir.file("vgg.safetensors"), {{"features.0.weight", torch::zeros({2, 3})}});
-  const auto message = error_of<InputError>([&] { load_fast_model(dir.file("vgg.safetensors")); });
+  const auto message =
+      message_of<InputError>([&] { load_fast_model(dir.file("vgg.safetensors")); });
   EXPECT_NE(message.find("not a Pastiche fast model"), std::string::npos) << message;
 }
 
@@ -128,7 +130,8 @@ TEST(ModelFile, MismatchedShapeNamesTheTensor) {
   std::map<std::string, torch::Tensor> tensors;
   for (const auto& p : net->named_parameters()) tensors[p.key()] = p.value();
   write_safetensors(dir.file("bad.safetensors"), tensors, metadata);
-  const auto message = error_of<InputError>([&] { load_fast_model(dir.file("bad.safetensors")); });
+  const auto message =
+      message_of<InputError>([&] { load_fast_model(dir.file("bad.safetensors")); });
   EXPECT_NE(message.find("has shape"), std::string::npos) << message;
   EXPECT_NE(message.find("expected"), std::string::npos) << message;
 
@@ -136,7 +139,7 @@ TEST(ModelFile, MismatchedShapeNamesTheTensor) {
   metadata["network"] = net->options().to_json().dump();
   write_safetensors(dir.file("missing.safetensors"), tensors, metadata);
   const auto missing =
-      error_of<InputError>([&] { load_fast_model(dir.file("missing.safetensors")); });
+      message_of<InputError>([&] { load_fast_model(dir.file("missing.safetensors")); });
   EXPECT_NE(missing.find("in3.gamma"), std::string::npos) << missing;
 }
 
@@ -148,7 +151,8 @@ TEST(ModelFile, WrongVersionAndMalformedMetadata) {
   auto metadata = encode_model_metadata(testing::meta_for(net), "float32");
   metadata["format_version"] = "99";
   write_safetensors(dir.file("v99.safetensors"), tensors, metadata);
-  const auto message = error_of<InputError>([&] { load_fast_model(dir.file("v99.safetensors")); });
+  const auto message =
+      message_of<InputError>([&] { load_fast_model(dir.file("v99.safetensors")); });
   EXPECT_NE(message.find("version 99"), std::string::npos) << message;
 
   metadata["format_version"] = "1";

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/fixtures.h"
 #include "http/raw_client.h"
 
 namespace pastiche::testing {
@@ -342,17 +343,6 @@ std::string multipart_body(const std::string& boundary,
 std::string post_head(const std::string& path, const std::string& type, size_t length) {
   return "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + type +
          "\r\nContent-Length: " + std::to_string(length) + "\r\n\r\n";
-}
-
-// Waits for `condition`, polled, until `timeout`; true when it held.
-template <class F>
-bool eventually(F condition, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (!condition()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);  // polling interval
-  }
-  return true;
 }
 
 // Regression (issue 26, attack 1): a URL-encoded body cost ~24x its size in memory on any route,

@@ -13,30 +13,15 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/fixtures.h"
 
 namespace pastiche {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A unique directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ = fs::temp_directory_path() /
-            ("pastiche-image-test-" + std::to_string(::getpid()) + "-" + std::to_string(stamp));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing::mean_abs_diff;
+using testing::TempDir;
 
 // 40x20 (wide) test picture: a smooth blue-green background with a red 10x5 block top-left.
 cv::Mat test_picture(int width = 40, int height = 20) {
@@ -60,13 +45,6 @@ std::string encode(const cv::Mat& image, const std::string& extension,
 
 std::string as_string(const std::vector<uint8_t>& bytes) {
   return std::string(bytes.begin(), bytes.end());
-}
-
-double mean_abs_diff(const cv::Mat& a, const cv::Mat& b) {
-  cv::Mat diff;
-  cv::absdiff(a, b, diff);
-  const cv::Scalar m = cv::mean(diff);
-  return (m[0] + m[1] + m[2]) / 3.0;
 }
 
 cv::Vec3d region_mean(const cv::Mat& image, cv::Rect rect) {

@@ -16,9 +16,6 @@
 namespace pastiche::testing {
 namespace {
 
-constexpr const char* kAlice = "alice-client-token-0001";
-constexpr const char* kBob = "bob-client-token-000002";
-
 // Every test here runs on both job stores (SQLite, and PostgreSQL when a test cluster is set).
 class ServiceTest : public BackendServerTest {
  protected:

@@ -11,7 +11,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kToken = "arbitrary-test-client-1";
+constexpr const char* kArbitraryToken = "arbitrary-test-client-1";
 
 // A server whose VGG has block 3 and a decoder trained briefly on it, offered through
 // PASTICHE_ARBITRARY_MODEL (how an operator points the service at a decoder).
@@ -39,7 +39,7 @@ class ArbitraryApi : public ServerTest {
 };
 
 TEST_F(ArbitraryApi, BuiltInAndUploadedPaintingsRunInOnePass) {
-  auto a = api(kToken);
+  auto a = api(kArbitraryToken);
   auto device = parse_json(a.get("/api/device"));
   EXPECT_TRUE(device["methods"]["arbitrary"].get<bool>()) << device.dump();
   EXPECT_TRUE(device["arbitrary_unavailable_reason"].is_null());
@@ -78,7 +78,7 @@ TEST_F(ArbitraryApi, BuiltInAndUploadedPaintingsRunInOnePass) {
 
 // "Refine with best quality": an optimisation that starts from the instant result (init_job).
 TEST_F(ArbitraryApi, AGatysJobRefinesAnInstantResult) {
-  auto a = api(kToken);
+  auto a = api(kArbitraryToken);
   const auto photo = png_of(test_photo(80, 60));
   auto instant = a.submit({{"style", "stripes"}, {"method", "arbitrary"}, {"size", "64"}}, photo);
   ASSERT_EQ(a.wait_finished(instant)["status"], "done");
@@ -124,7 +124,7 @@ TEST_F(ArbitraryApi, AGatysJobRefinesAnInstantResult) {
 }
 
 TEST_F(ArbitraryApi, RefusesWhatTheMethodCannotDo) {
-  auto a = api(kToken);
+  auto a = api(kArbitraryToken);
   const auto photo = png_of(test_photo());
   auto error = [&](const std::vector<std::pair<std::string, std::string>>& fields) {
     auto r = a.post("/api/jobs", job_form(fields, photo));

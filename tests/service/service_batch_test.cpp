@@ -14,9 +14,6 @@
 namespace pastiche::testing {
 namespace {
 
-constexpr const char* kAlice = "alice-client-token-0001";
-constexpr const char* kBob = "bob-client-token-000002";
-
 using Photos = std::vector<std::pair<std::string, std::string>>;  // file name, bytes
 
 Reply post_batch(Api& a, const std::vector<std::pair<std::string, std::string>>& fields,

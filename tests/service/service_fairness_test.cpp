@@ -7,9 +7,6 @@
 namespace pastiche::testing {
 namespace {
 
-constexpr const char* kAlice = "alice-client-token-0001";
-constexpr const char* kBob = "bob-client-token-000002";
-
 class FairnessTest : public BackendServerTest {
  protected:
   static std::vector<std::pair<std::string, std::string>> fast_fields() {

@@ -11,8 +11,6 @@
 namespace pastiche::testing {
 namespace {
 
-constexpr const char* kAlice = "alice-client-token-0001";
-
 class FeedbackTest : public BackendServerTest {};
 
 // Occupies the Gatys lane for far longer than a test (stopped with the server).

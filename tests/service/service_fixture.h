@@ -153,6 +153,11 @@ struct RunningServer {
   int port() const { return server->port(); }
 };
 
+// Client tokens of three users.
+inline constexpr const char* kAlice = "alice-client-token-0001";
+inline constexpr const char* kBob = "bob-client-token-000002";
+inline constexpr const char* kCarol = "carol-client-token-0003";
+
 inline cv::Mat test_photo(int w = 80, int h = 60) {
   return synthetic_content_image(w, h);
 }
@@ -204,6 +209,15 @@ class BackendServerTest : public ServerTest, public ::testing::WithParamInterfac
     return PgImageStore(db, images_dir).total_bytes();
   }
 };
+
+// The fields of a Gatys job of `steps` steps on the stripes style, 64 px, one scale.
+inline std::vector<std::pair<std::string, std::string>> gatys_fields(int steps) {
+  return {{"style", "stripes"},
+          {"method", "gatys"},
+          {"size", "64"},
+          {"steps", std::to_string(steps)},
+          {"scales", "1"}};
+}
 
 // A Gatys job that runs for minutes (until cancelled): something to watch, stream or stop.
 inline std::string submit_long_gatys(Api& a) {

@@ -22,11 +22,11 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-constexpr const char* kToken = "hardening-client-0001";
+constexpr const char* kHardeningToken = "hardening-client-0001";
 
 class Hardening : public ServerTest {
  protected:
-  Api api(const std::string& token = kToken) { return ServerTest::api(token); }
+  Api api(const std::string& token = kHardeningToken) { return ServerTest::api(token); }
   std::string db_path() const { return files.data_dir + "/jobs.db"; }
 };
 
@@ -53,7 +53,7 @@ TEST_F(Hardening, TextThatIsNotUtf8IsRefusedNamingTheFieldAndNothingIsStored) {
   EXPECT_EQ(job_field->status, 400);
   EXPECT_EQ(error_of(job_field).rfind("style:", 0), 0u) << job_field->body;
   Reply json_body =
-      a.http.Post("/api/jobs", client_headers(kToken),
+      a.http.Post("/api/jobs", client_headers(kHardeningToken),
                   "{\"style\": \"tiny\", \"content_job\": \"\xff\"}", "application/json");
   EXPECT_EQ(json_body.status, 400);
   // Nothing was stored, and this client's lists still answer.
@@ -75,7 +75,7 @@ TEST_F(Hardening, StoredTextThatIsNotUtf8NeverCrashesAJobOrAList) {
     DiskImageStore images(fs::path(files.data_dir) / "images");
     StyleRecord r;
     r.id = style_id;
-    r.owner = kToken;
+    r.owner = kHardeningToken;
     r.title = "Caf\xe9 \xff";
     r.artist = "\xc3";
     r.description = "ok";
@@ -215,9 +215,9 @@ TEST_F(Hardening, EventStreamsPerClientAreCapped) {
   auto a = api();
   std::string id = submit_long_gatys(a);
   std::vector<std::unique_ptr<RawConnection>> streams;
-  std::string request = "GET /api/jobs/" + id +
-                        "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Client-Token: " + kToken +
-                        "\r\n\r\n";
+  std::string request =
+      "GET /api/jobs/" + id +
+      "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Client-Token: " + kHardeningToken + "\r\n\r\n";
   for (int i = 0; i < 3; ++i) {
     streams.push_back(std::make_unique<RawConnection>(server->port()));
     streams.back()->send(request);
@@ -393,7 +393,7 @@ TEST_F(Hardening, StateChangesFromOtherOriginsAreRefused) {
   auto a = api();
   std::string own = "http://127.0.0.1:" + std::to_string(server->port());
   auto post_from = [&](const std::string& header, const std::string& value) {
-    httplib::Headers h = client_headers(kToken);
+    httplib::Headers h = client_headers(kHardeningToken);
     h.emplace(header, value);
     return Reply(a.http.Post("/api/jobs", h, job_form({{"style", "tiny"}}, png_of(test_photo()))));
   };
@@ -406,7 +406,7 @@ TEST_F(Hardening, StateChangesFromOtherOriginsAreRefused) {
   EXPECT_EQ(post_from("Origin", own).status, 202);
   EXPECT_EQ(post_from("Origin", "https://app.example").status, 202);
   EXPECT_EQ(post_from("Referer", own + "/history").status, 202);
-  httplib::Headers h = client_headers(kToken);
+  httplib::Headers h = client_headers(kHardeningToken);
   h.emplace("Origin", "http://evil.example");
   Reply del = a.http.Delete("/api/history/" + std::string(32, 'a'), h);
   EXPECT_EQ(del.status, 403);
@@ -419,8 +419,8 @@ TEST_F(Hardening, ShutdownEndsEventStreamsWithAFinalEvent) {
   std::string id = submit_long_gatys(a);
   a.wait_running(id);
   RawConnection stream(server->port());
-  stream.send("GET /api/jobs/" + id +
-              "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Client-Token: " + kToken + "\r\n\r\n");
+  stream.send("GET /api/jobs/" + id + "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Client-Token: " +
+              kHardeningToken + "\r\n\r\n");
   EXPECT_NE(stream.read(5000ms, "event: status").find("event: status"), std::string::npos);
   std::thread stopper([&] { server->server->stop(); });
   std::string rest = stream.read(10000ms, "event: shutdown");
@@ -444,7 +444,7 @@ TEST_F(Hardening, AHostNameThatIsNotThisServersIsRefused) {
   start([](service::ServerConfig& c) { c.allowed_hosts = {"pastiche.example.org"}; });
   auto a = api();
   auto with_host = [&](const std::string& host) {
-    httplib::Headers h = client_headers(kToken);
+    httplib::Headers h = client_headers(kHardeningToken);
     h.emplace("Host", host);
     return Reply(a.http.Get("/api/styles", h));
   };
@@ -504,7 +504,7 @@ TEST_F(Hardening, ControlAndBidiCharactersInTextFieldsAreRefused) {
                                           {"image", painting, "p.png", "image/png"}});
   EXPECT_EQ(described->status, 201) << described->body;
   Reply json_body =
-      a.http.Post("/api/jobs", client_headers(kToken),
+      a.http.Post("/api/jobs", client_headers(kHardeningToken),
                   "{\"style\": \"tiny\\u0007\", \"content_job\": \"x\"}", "application/json");
   EXPECT_EQ(json_body.status, 400);
   EXPECT_EQ(error_of(json_body).rfind("style:", 0), 0u) << json_body.body;
@@ -515,7 +515,7 @@ TEST_F(Hardening, ANulInThePathIsRefusedAndDeletesNothing) {
   auto a = api();
   std::string id = a.submit({{"style", "tiny"}}, png_of(test_photo()));
   a.wait_finished(id);
-  Reply cut = a.http.Delete("/api/history/" + id + "%00xyz", client_headers(kToken));
+  Reply cut = a.http.Delete("/api/history/" + id + "%00xyz", client_headers(kHardeningToken));
   EXPECT_EQ(cut.status, 400);
   EXPECT_EQ(a.get("/api/jobs/" + id)->status, 200);
 }

@@ -16,7 +16,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* kToken = "outage-client-token-01";
+constexpr const char* kOutageToken = "outage-client-token-01";
 
 class ServiceOutage : public ServerTest {};
 
@@ -31,7 +31,7 @@ TEST_F(ServiceOutage, DatabaseDownIs503AndWorkResumesAfterwards) {
   PASTICHE_SKIP_WITHOUT_POSTGRES();
   use_postgres();
   start();
-  Api a = api(kToken);
+  Api a = api(kOutageToken);
   const std::string photo = png_of(test_photo());
   std::string done_id = a.submit({{"style", "tiny"}}, photo);
   ASSERT_EQ(a.wait_finished(done_id)["status"], "done");

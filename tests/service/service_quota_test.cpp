@@ -17,9 +17,6 @@
 namespace pastiche::testing {
 namespace {
 
-constexpr const char* kAlice = "alice-client-token-0001";
-constexpr const char* kBob = "bob-client-token-000002";
-
 class QuotaTest : public BackendServerTest {
  protected:
   int uploaded_styles(Api& a) {

@@ -4,15 +4,7 @@
 namespace pastiche::testing {
 namespace {
 
-constexpr const char* kToken = "restart-client-token-01";
-
-std::vector<std::pair<std::string, std::string>> gatys_fields(int steps) {
-  return {{"style", "stripes"},
-          {"method", "gatys"},
-          {"size", "64"},
-          {"steps", std::to_string(steps)},
-          {"scales", "1"}};
-}
+constexpr const char* kRestartToken = "restart-client-token-01";
 
 class ServiceRestart : public BackendServerTest {};
 
@@ -20,7 +12,7 @@ TEST_P(ServiceRestart, JobInterruptedByServerShutdownCompletesAfterRestart) {
   std::string id, queued_id;
   start();
   {
-    Api api = ServerTest::api(kToken);
+    Api api = ServerTest::api(kRestartToken);
     id = api.submit(gatys_fields(400), png_of(test_photo(64, 64)));
     queued_id = api.submit({{"style", "stripes"},
                             {"method", "gatys"},
@@ -32,7 +24,7 @@ TEST_P(ServiceRestart, JobInterruptedByServerShutdownCompletesAfterRestart) {
   }
   server.reset();  // destroyed mid-job: the job is interrupted and queued again
   start();
-  Api api = ServerTest::api(kToken);
+  Api api = ServerTest::api(kRestartToken);
   auto job = api.wait_finished(id, std::chrono::seconds(100));
   EXPECT_EQ(job["status"], "done") << job.dump();
   EXPECT_EQ(job["attempts"], 1);  // a graceful interruption does not count as an attempt
@@ -49,14 +41,14 @@ TEST(ServiceRestartProcess, KilledProcessRequeuesTheRunningJobAndSigtermExitsCle
   {
     ServeProcess serve(files, port);
     ASSERT_GT(serve.pid, 0);
-    Api api(port, kToken);
+    Api api(port, kRestartToken);
     id = api.submit(gatys_fields(400), png_of(test_photo(64, 64)));
     api.wait_running(id);
     EXPECT_EQ(serve.stop(SIGKILL), -SIGKILL);  // dies mid-job, nothing checkpointed
   }
   ServeProcess serve(files, port);
   ASSERT_GT(serve.pid, 0);
-  Api api(port, kToken);
+  Api api(port, kRestartToken);
   auto job = api.wait_finished(id, std::chrono::seconds(100));
   EXPECT_EQ(job["status"], "done") << job.dump();
   EXPECT_EQ(job["attempts"], 2);  // started again after the crash

@@ -11,10 +11,6 @@
 
 namespace pastiche::testing {
 
-inline constexpr const char* kAlice = "alice-client-token-0001";
-inline constexpr const char* kBob = "bob-client-token-000002";
-inline constexpr const char* kCarol = "carol-client-token-0003";
-
 class ShareTest : public BackendServerTest {
  protected:
   // A finished fast job of the client's: 64x48.

@@ -9,12 +9,8 @@
 #include "store/sqlite_schema.h"
 #include "store_backends.h"
 
-namespace pastiche {
+namespace pastiche::testing {
 namespace {
-
-using namespace pastiche::testing;
-
-const std::string kAlice = "alice-token-00000", kBob = "bob-token-0000000";
 
 class BatchStoreContract : public BackendTest {
  protected:
@@ -24,12 +20,12 @@ class BatchStoreContract : public BackendTest {
     handle = backend().open();
   }
   JobRecord batch_job(const std::string& batch, const std::string& name, int64_t created) {
-    JobRecord j = make_job(kAlice, created, JobStatus::queued);
+    JobRecord j = make_job(kAliceOwner, created, JobStatus::queued);
     j.batch_id = batch;
     j.content_name = name;
     return j;
   }
-  // Three queued jobs of kAlice's batch `batch`, named a, b, c.
+  // Three queued jobs of kAliceOwner's batch `batch`, named a, b, c.
   std::vector<JobRecord> three(const std::string& batch) {
     return {batch_job(batch, "a", 1), batch_job(batch, "b", 1), batch_job(batch, "c", 1)};
   }
@@ -46,7 +42,7 @@ TEST_P(BatchStoreContract, BatchAndContentNameAreStoredAndListedInOrder) {
   // Same millisecond: insertion order decides.
   JobRecord a = batch_job("b1", "chicago", 5), b = batch_job("b1", "Café", 5);
   JobRecord c = batch_job("b1", "", 4), other = batch_job("b2", "x", 1);
-  JobRecord single = make_job(kAlice, 1, JobStatus::done);
+  JobRecord single = make_job(kAliceOwner, 1, JobStatus::done);
   for (const auto* j : {&c, &a, &b, &other, &single}) handle->jobs().insert(*j);
   EXPECT_EQ(ids(handle->jobs().list_by_batch("b1")), (std::vector<std::string>{c.id, a.id, b.id}));
   EXPECT_EQ(ids(handle->jobs().list_by_batch("b2")), (std::vector<std::string>{other.id}));
@@ -95,8 +91,8 @@ TEST_P(BatchStoreContract, EnqueueAllQueuesEveryJobInOrderOrNone) {
   // The queue bound counts the whole batch too; another client's caps are its own.
   EnqueueOptions bound;
   bound.max_queued = 4;
-  std::vector<JobRecord> bobs = {make_job(kBob, 3, JobStatus::queued),
-                                 make_job(kBob, 3, JobStatus::queued)};
+  std::vector<JobRecord> bobs = {make_job(kBobOwner, 3, JobStatus::queued),
+                                 make_job(kBobOwner, 3, JobStatus::queued)};
   r = handle->queue().enqueue_all(bobs, {1, 1}, bound);
   EXPECT_EQ(r.refused, EnqueueResult::Refusal::queue_full);
   EXPECT_EQ(r.refused_index, 1);
@@ -175,4 +171,4 @@ TEST(BatchStoreUpgrade, PostgresFromSchema8) {
 }
 
 }  // namespace
-}  // namespace pastiche
+}  // namespace pastiche::testing

@@ -6,10 +6,8 @@
 
 #include "store_backends.h"
 
-namespace pastiche {
+namespace pastiche::testing {
 namespace {
-
-using namespace pastiche::testing;
 
 class ImageStoreContract : public BackendTest {};
 
@@ -103,4 +101,4 @@ TEST_P(ImageStoreContract, ConcurrentWritersKeepTheTotalExact) {
 PASTICHE_INSTANTIATE_IMAGE_BACKENDS(ImageStoreContract);
 
 }  // namespace
-}  // namespace pastiche
+}  // namespace pastiche::testing

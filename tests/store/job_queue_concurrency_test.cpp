@@ -10,10 +10,8 @@
 
 #include "store_backends.h"
 
-namespace pastiche {
+namespace pastiche::testing {
 namespace {
-
-using namespace pastiche::testing;
 
 class JobQueueConcurrency : public BackendTest {};
 
@@ -120,4 +118,4 @@ TEST_P(JobQueueConcurrency, ConcurrentReapersReapEachJobOnce) {
 PASTICHE_INSTANTIATE_BACKENDS(JobQueueConcurrency);
 
 }  // namespace
-}  // namespace pastiche
+}  // namespace pastiche::testing

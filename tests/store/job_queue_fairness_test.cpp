@@ -11,10 +11,9 @@
 #include "store/sqlite_schema.h"
 #include "store_backends.h"
 
-namespace pastiche {
+namespace pastiche::testing {
 namespace {
 
-using namespace pastiche::testing;
 using Refusal = EnqueueResult::Refusal;
 
 const std::string kA = "client-a-0000000000";
@@ -284,4 +283,4 @@ TEST(FairQueueUpgrade, PostgresJobsQueuedBeforeTheUpgradeTakeTurns) {
 }
 
 }  // namespace
-}  // namespace pastiche
+}  // namespace pastiche::testing

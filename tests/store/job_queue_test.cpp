@@ -7,10 +7,9 @@
 
 #include "store_backends.h"
 
-namespace pastiche {
+namespace pastiche::testing {
 namespace {
 
-using namespace pastiche::testing;
 using std::chrono::milliseconds;
 using Outcome = JobQueue::CancelOutcome;
 
@@ -270,4 +269,4 @@ TEST_P(JobQueueContract, WaitForWorkAnswersAtOnceWhenWorkIsQueuedAndWakesOnEnque
 PASTICHE_INSTANTIATE_BACKENDS(JobQueueContract);
 
 }  // namespace
-}  // namespace pastiche
+}  // namespace pastiche::testing

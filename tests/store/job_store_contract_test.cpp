@@ -5,10 +5,8 @@
 #include "store/quota.h"
 #include "store_backends.h"
 
-namespace pastiche {
+namespace pastiche::testing {
 namespace {
-
-using namespace pastiche::testing;
 
 class JobStoreContract : public BackendTest {};
 
@@ -188,4 +186,4 @@ TEST_P(JobStoreContract, QuotaExpiresOldestFinishedFirstAndNeverLiveRecentOrUnfe
 PASTICHE_INSTANTIATE_BACKENDS(JobStoreContract);
 
 }  // namespace
-}  // namespace pastiche
+}  // namespace pastiche::testing

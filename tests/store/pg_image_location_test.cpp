@@ -6,10 +6,9 @@
 #include "store/file_io.h"
 #include "store_backends.h"
 
-namespace pastiche {
+namespace pastiche::testing {
 namespace {
 
-using namespace pastiche::testing;
 namespace fs = std::filesystem;
 
 class PgImageLocation : public ::testing::Test {
@@ -83,4 +82,4 @@ TEST_F(PgImageLocation, AClusterThatKeepsImagesInTheDatabaseRefusesADirectory) {
 }
 
 }  // namespace
-}  // namespace pastiche
+}  // namespace pastiche::testing

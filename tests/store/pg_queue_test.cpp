@@ -9,10 +9,9 @@
 #include "store/pg_schema.h"
 #include "store_backends.h"
 
-namespace pastiche {
+namespace pastiche::testing {
 namespace {
 
-using namespace pastiche::testing;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using std::chrono::steady_clock;
@@ -25,17 +24,6 @@ class PgQueue : public ::testing::Test {
   }
   std::unique_ptr<PgBackend> backend_;
 };
-
-// Bounded wait for a condition that another thread or process makes true.
-template <class F>
-bool eventually(F&& condition, milliseconds timeout = seconds(15)) {
-  auto deadline = steady_clock::now() + timeout;
-  while (!condition()) {
-    if (steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return true;
-}
 
 TEST_F(PgQueue, AnEnqueueOnOneNodeWakesAWorkerWaitingOnAnother) {
   auto worker = backend_->open();
@@ -146,11 +134,13 @@ TEST_F(PgQueue, ABrokenPoolConnectionIsReplaced) {
     pqxx::nontransaction tx(c);
     tx.exec_params("SELECT pg_terminate_backend($1)", pid);
   }
-  ASSERT_TRUE(eventually([&] {
-    pqxx::connection c(backend_->url());
-    pqxx::nontransaction tx(c);
-    return tx.exec_params("SELECT 1 FROM pg_stat_activity WHERE pid=$1", pid).empty();
-  }));
+  ASSERT_TRUE(eventually(
+      [&] {
+        pqxx::connection c(backend_->url());
+        pqxx::nontransaction tx(c);
+        return tx.exec_params("SELECT 1 FROM pg_stat_activity WHERE pid=$1", pid).empty();
+      },
+      seconds(15), milliseconds(10)));
   EXPECT_EQ(store.count_by_owner(""), 0);
   EXPECT_EQ(store.health_check(), "");
 }
@@ -252,4 +242,4 @@ TEST_F(PgMigrations, UpgradingFromVersion1KeepsEveryJobAndStyle) {
 }
 
 }  // namespace
-}  // namespace pastiche
+}  // namespace pastiche::testing

@@ -11,10 +11,8 @@
 #include "store/quota.h"
 #include "store_backends.h"
 
-namespace pastiche {
+namespace pastiche::testing {
 namespace {
-
-using namespace pastiche::testing;
 
 class QuotaReservationsContract : public BackendTest {
  protected:
@@ -129,4 +127,4 @@ TEST_P(QuotaReservationsContract, BytesUnderAPrefix) {
 PASTICHE_INSTANTIATE_IMAGE_BACKENDS(QuotaReservationsContract);
 
 }  // namespace
-}  // namespace pastiche
+}  // namespace pastiche::testing

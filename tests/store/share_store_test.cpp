@@ -13,10 +13,8 @@
 #include "store/sqlite_share_store.h"
 #include "store_backends.h"
 
-namespace pastiche {
+namespace pastiche::testing {
 namespace {
-
-using namespace pastiche::testing;
 
 std::unique_ptr<ShareStore> share_store(StoreHandle& h) {
   if (auto* s = dynamic_cast<SqliteBackend::Handle*>(&h)) {
@@ -54,19 +52,17 @@ class ShareStoreContract : public BackendTest {
   std::unique_ptr<ShareStore> shares;
 };
 
-const std::string kAlice = "alice-token-00000", kBob = "bob-token-0000000";
-
 TEST_P(ShareStoreContract, OneSharePerJobLookupsAndRevoke) {
-  JobRecord a = done_job(kAlice), b = done_job(kAlice), c = done_job(kBob);
+  JobRecord a = done_job(kAliceOwner), b = done_job(kAliceOwner), c = done_job(kBobOwner);
   const std::string first = token();
-  ShareRecord s = shares->create_or_get(a.id, kAlice, first, 500);
+  ShareRecord s = shares->create_or_get(a.id, kAliceOwner, first, 500);
   EXPECT_EQ(s.token, first);
   EXPECT_EQ(s.job_id, a.id);
-  EXPECT_EQ(s.owner, kAlice);
+  EXPECT_EQ(s.owner, kAliceOwner);
   EXPECT_EQ(s.created_ms, 500);
   EXPECT_FALSE(s.published);
-  EXPECT_EQ(shares->create_or_get(a.id, kAlice, token(), 600).token, first);  // the same link
-  shares->create_or_get(c.id, kBob, token(), 700);
+  EXPECT_EQ(shares->create_or_get(a.id, kAliceOwner, token(), 600).token, first);  // the same link
+  shares->create_or_get(c.id, kBobOwner, token(), 700);
 
   EXPECT_EQ(shares->get_by_token(first)->job_id, a.id);
   EXPECT_EQ(shares->get_by_job(a.id)->token, first);
@@ -75,29 +71,29 @@ TEST_P(ShareStoreContract, OneSharePerJobLookupsAndRevoke) {
   auto many = shares->get_by_jobs({a.id, b.id, c.id});
   ASSERT_EQ(many.size(), 2u);
   EXPECT_EQ(many.at(a.id).token, first);
-  EXPECT_EQ(many.at(c.id).owner, kBob);
+  EXPECT_EQ(many.at(c.id).owner, kBobOwner);
   EXPECT_TRUE(shares->get_by_jobs({}).empty());
-  EXPECT_EQ(shares->count_by_owner(kAlice), 1);
-  EXPECT_EQ(shares->count_by_owner(kBob), 1);
+  EXPECT_EQ(shares->count_by_owner(kAliceOwner), 1);
+  EXPECT_EQ(shares->count_by_owner(kBobOwner), 1);
 
   EXPECT_TRUE(shares->revoke(a.id));
   EXPECT_FALSE(shares->revoke(a.id));
   EXPECT_FALSE(shares->get_by_token(first));
-  EXPECT_EQ(shares->count_by_owner(kAlice), 0);
+  EXPECT_EQ(shares->count_by_owner(kAliceOwner), 0);
   // Sharing again makes a new link: the old one stays dead.
-  EXPECT_NE(shares->create_or_get(a.id, kAlice, token(), 800).token, first);
+  EXPECT_NE(shares->create_or_get(a.id, kAliceOwner, token(), 800).token, first);
 }
 
 TEST_P(ShareStoreContract, GalleryShowsPublishedVisibleFinishedWorksNewestFirstInPages) {
   std::vector<std::string> tokens;
   std::vector<JobRecord> jobs;
   for (int i = 0; i < 5; ++i) {
-    jobs.push_back(done_job(i % 2 ? kBob : kAlice, 100 + i));
+    jobs.push_back(done_job(i % 2 ? kBobOwner : kAliceOwner, 100 + i));
     tokens.push_back(shares->create_or_get(jobs[i].id, jobs[i].owner, token(), 1000).token);
     EXPECT_TRUE(shares->publish(jobs[i].id, "caption " + std::to_string(i), 2000 + i));
   }
-  EXPECT_FALSE(shares->publish(done_job(kAlice).id, "no share", 3000));
-  auto page = shares->gallery(GallerySort::newest, 2, 0, kAlice);
+  EXPECT_FALSE(shares->publish(done_job(kAliceOwner).id, "no share", 3000));
+  auto page = shares->gallery(GallerySort::newest, 2, 0, kAliceOwner);
   EXPECT_EQ(page.total, 5);
   ASSERT_EQ(page.works.size(), 2u);
   EXPECT_EQ(page.works[0].share.token, tokens[4]);
@@ -132,8 +128,8 @@ TEST_P(ShareStoreContract, GalleryShowsPublishedVisibleFinishedWorksNewestFirstI
 TEST_P(ShareStoreContract, VotesOnePerClientChangeableAndTopOrderIsTheDampedAverage) {
   std::vector<std::string> t;
   for (int i = 0; i < 4; ++i) {
-    JobRecord j = done_job(kAlice, 100 + i);
-    t.push_back(shares->create_or_get(j.id, kAlice, token(), 1000).token);
+    JobRecord j = done_job(kAliceOwner, 100 + i);
+    t.push_back(shares->create_or_get(j.id, kAliceOwner, token(), 1000).token);
     shares->publish(j.id, "", 2000 + i);
   }
   // t0: one 5 -> (5+9)/4 = 3.5; t1: four 4s -> 25/7 = 3.57; t2: none -> 3; t3: one 1 -> 2.5.
@@ -163,8 +159,8 @@ TEST_P(ShareStoreContract, VotesOnePerClientChangeableAndTopOrderIsTheDampedAver
 }
 
 TEST_P(ShareStoreContract, ConcurrentVotesAreAllCounted) {
-  JobRecord j = done_job(kAlice);
-  const std::string t = shares->create_or_get(j.id, kAlice, token(), 1).token;
+  JobRecord j = done_job(kAliceOwner);
+  const std::string t = shares->create_or_get(j.id, kAliceOwner, token(), 1).token;
   std::vector<std::thread> voters;
   for (int i = 0; i < 8; ++i) {
     voters.emplace_back([&, i] {
@@ -180,9 +176,9 @@ TEST_P(ShareStoreContract, ConcurrentVotesAreAllCounted) {
 }
 
 TEST_P(ShareStoreContract, DeletingTheJobRowRemovesItsShareAndVotes) {
-  JobRecord a = done_job(kAlice), b = done_job(kAlice);
-  const std::string ta = shares->create_or_get(a.id, kAlice, token(), 1).token;
-  const std::string tb = shares->create_or_get(b.id, kAlice, token(), 1).token;
+  JobRecord a = done_job(kAliceOwner), b = done_job(kAliceOwner);
+  const std::string ta = shares->create_or_get(a.id, kAliceOwner, token(), 1).token;
+  const std::string tb = shares->create_or_get(b.id, kAliceOwner, token(), 1).token;
   shares->publish(a.id, "x", 2);
   shares->rate(ta, "voter-a", 4, 3);
   ASSERT_TRUE(handle->jobs().remove(a.id));  // not through the share store
@@ -191,7 +187,7 @@ TEST_P(ShareStoreContract, DeletingTheJobRowRemovesItsShareAndVotes) {
   EXPECT_EQ(shares->gallery(GallerySort::newest, 10, 0, "").total, 0);
   shares->remove_job(b.id);
   EXPECT_FALSE(shares->get_by_token(tb));
-  EXPECT_EQ(shares->count_by_owner(kAlice), 0);
+  EXPECT_EQ(shares->count_by_owner(kAliceOwner), 0);
 }
 
 PASTICHE_INSTANTIATE_BACKENDS(ShareStoreContract);
@@ -244,4 +240,4 @@ TEST(ShareStoreUpgrade, PostgresFromSchema7) {
 }
 
 }  // namespace
-}  // namespace pastiche
+}  // namespace pastiche::testing

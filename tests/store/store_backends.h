@@ -189,6 +189,9 @@ class BackendTest : public ::testing::TestWithParam<std::string> {
                            ::testing::Values("sqlite", "postgres", "postgres_files"), \
                            [](const auto& info) { return info.param; })
 
+// Two owners of jobs (client tokens as the service stores them).
+inline const std::string kAliceOwner = "alice-token-00000", kBobOwner = "bob-token-0000000";
+
 inline JobRecord make_job(const std::string& owner, int64_t created, JobStatus status,
                           const std::string& method = "fast") {
   JobRecord j;

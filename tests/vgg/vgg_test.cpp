@@ -10,17 +10,9 @@
 namespace pastiche {
 namespace {
 
+using testing::input_error_of;
 using testing::TempDir;
 using testing::write_synthetic_vgg;
-
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "no InputError";
-}
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -114,21 +106,21 @@ TEST(Vgg, RejectsGapsShapesAndForeignFiles) {
   gap.erase("block1_conv2/bias");
   write_safetensors(dir.file("gap.safetensors"), gap);
   const std::string gap_error =
-      message_of([&] { inspect_vgg_weights(dir.file("gap.safetensors")); });
+      input_error_of([&] { inspect_vgg_weights(dir.file("gap.safetensors")); });
   EXPECT_TRUE(contains(gap_error, "conv1_2")) << gap_error;
   EXPECT_TRUE(contains(gap_error, "missing")) << gap_error;
 
   auto no_bias = tensors;
   no_bias.erase("block2_conv2/bias");
   write_safetensors(dir.file("nobias.safetensors"), no_bias);
-  EXPECT_TRUE(contains(message_of([&] { inspect_vgg_weights(dir.file("nobias.safetensors")); }),
+  EXPECT_TRUE(contains(input_error_of([&] { inspect_vgg_weights(dir.file("nobias.safetensors")); }),
                        "conv2_2 has no bias"));
 
   auto bad_shape = tensors;
   bad_shape["block2_conv1/kernel"] = torch::zeros({3, 3, 64, 64});
   write_safetensors(dir.file("shape.safetensors"), bad_shape);
   const std::string shape_error =
-      message_of([&] { inspect_vgg_weights(dir.file("shape.safetensors")); });
+      input_error_of([&] { inspect_vgg_weights(dir.file("shape.safetensors")); });
   EXPECT_TRUE(contains(shape_error, "[3, 3, 64, 128]")) << shape_error;
 
   auto first_in = tensors;  // first conv must take 3 channels
@@ -142,7 +134,7 @@ TEST(Vgg, RejectsGapsShapesAndForeignFiles) {
   EXPECT_THROW(inspect_vgg_weights(dir.file("ints.safetensors")), InputError);
 
   write_safetensors(dir.file("other.safetensors"), {{"encoder.weight", torch::zeros({2})}});
-  EXPECT_TRUE(contains(message_of([&] { inspect_vgg_weights(dir.file("other.safetensors")); }),
+  EXPECT_TRUE(contains(input_error_of([&] { inspect_vgg_weights(dir.file("other.safetensors")); }),
                        "not VGG weights"));
 }
 
@@ -229,11 +221,11 @@ TEST(Vgg, TruncatedFilesServeTheirLayersAndNameTheMissingOnes) {
   EXPECT_TRUE(vgg->has_layer("pool1"));
   EXPECT_FALSE(vgg->has_layer("relu2_1"));
 
-  const std::string missing = message_of([&] { vgg->forward(rgb, {"relu1_1", "relu2_1"}); });
+  const std::string missing = input_error_of([&] { vgg->forward(rgb, {"relu1_1", "relu2_1"}); });
   EXPECT_TRUE(contains(missing, "layer relu2_1 is not in block1.safetensors")) << missing;
   EXPECT_TRUE(contains(missing, "available: relu1_1 … relu1_2")) << missing;
   EXPECT_TRUE(contains(missing, "pastiche weights fetch vgg19")) << missing;
-  const std::string unknown = message_of([&] { vgg->check_layers({"relu9_1"}); });
+  const std::string unknown = input_error_of([&] { vgg->check_layers({"relu9_1"}); });
   EXPECT_TRUE(contains(unknown, "relu9_1 is not a VGG19 layer")) << unknown;
   EXPECT_NO_THROW(vgg->check_layers({"conv1_1", "pool1"}));
   EXPECT_TRUE(vgg->forward(rgb, {}).empty());
