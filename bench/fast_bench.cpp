@@ -1,7 +1,7 @@
 // Fast style transfer benchmarks, comparable with ../shared/peers/peer_fast.py:
 //   fast_bench --mode infer [--sizes 256,512,1024] [--runs 5] [--warmup 1] [--width 32]
 //              [--res-blocks 5] [--precision auto|fp32|bf16] [--layout auto|nchw|channels-last]
-//              [--threads 2]
+//              [--threads 2] [--int8 on|off]
 //   fast_bench --mode train [--size 256] [--batch 4] [--runs 5] --vgg FILE [--width 16 ...]
 //   fast_bench --mode video [--video-width 640] [--video-height 360] [--frames 30]
 //   --profile FILE (infer, train): one more run under the LibTorch profiler, written as a Chrome
@@ -48,6 +48,7 @@ struct Args {
   int runs = 5, warmup = 1, threads = 2;
   int64_t width = 32, res_blocks = 5;
   std::string precision = "auto", layout = "auto";
+  std::string int8 = "off";  // on: int8 convolutions, each run calibrated first (as stylize does)
   int size = 256, batch = 4;
   std::string vgg, profile;
   int video_width = 640, video_height = 360, frames = 30;
@@ -76,6 +77,7 @@ Args parse(int argc, char** argv) {
   get("--res-blocks", a.res_blocks);
   get("--precision", a.precision);
   get("--layout", a.layout);
+  get("--int8", a.int8);
   get("--size", a.size);
   get("--batch", a.batch);
   get("--vgg", a.vgg);
@@ -134,19 +136,25 @@ nlohmann::json bench_infer(const Args& a) {
   TransformerNet net(options);
   const auto format = format_of(a);
   prepare_for_inference(net, format);
+  net->set_int8(a.int8 == "on");
   nlohmann::json out = nlohmann::json::object();
   c10::InferenceMode guard;
+  const auto style = net->style_vector(0);
+  auto pass = [&](const torch::Tensor& x) {
+    calibrate_int8(net, x, style);
+    return net->forward(x, style);
+  };
   for (int size : a.sizes) {
     const auto x = format.apply(torch::rand({1, 3, size, size}));
     std::vector<double> ms;
     for (int r = 0; r < a.warmup + a.runs; ++r) {
       const auto t0 = Clock::now();
-      auto y = net->forward(x);
+      auto y = pass(x);
       const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       if (r >= a.warmup) ms.push_back(elapsed);
       std::cerr << "infer " << size << " run " << r << ": " << elapsed << " ms\n";
     }
-    profile_run(a, [&] { net->forward(x); });
+    profile_run(a, [&] { pass(x); });
     auto s = stats(ms);
     const double gflop = transformer_gflop(options, size, size);
     s["gflop"] = gflop;
@@ -244,6 +252,7 @@ int main(int argc, char** argv) {
   result["network"] = {{"width", args.width}, {"res_blocks", args.res_blocks}};
   const auto format = format_of(args);
   result["precision"] = format.precision_name();
+  if (args.mode == "infer") result["int8"] = args.int8 == "on";
   result["layout"] = format.layout_name();
   result["blas"] = info.blas;
   result["torch_version"] = info.torch_version;

@@ -55,6 +55,10 @@ const OptionCatalog<FastOptions>& fast_option_catalog() {
     c.push_back(integer_option("tile", &F::tile, 128, 8192,
                                "Tile side for huge images, px (bounds memory)", use::stylize,
                                "automatic"));
+    c.push_back(flag_option("int8", &F::int8,
+                            "Convolutions in int8: faster where the CPU lacks fast bf16, with "
+                            "fine texture slightly noisier",
+                            use::stylize | use::video));
     return c;
   }();
   return catalog;

@@ -21,6 +21,10 @@ struct FastOptions {
   // How strongly the style is painted: 1 = the model's look, 0 = the photo's, mixed in feature
   // space through the model's neutral style (fast/neutral_style.h), else blended with the photo.
   double strength = 1.0;
+  // Convolutions in int8 (fast/int8_conv.h). Off by default: 1.3-1.4x faster than float32 where
+  // the CPU lacks fast bf16, slower than bf16 where it has it, and SSIM to float32 about 0.94,
+  // below the 0.98 a default needs (bench/RESULTS.md, "int8").
+  bool int8 = false;
   void validate() const;  // throws InputError naming the field
 };
 

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/resources.h"
+#include "fast/int8_conv.h"
 #include "fast/model_file.h"
 #include "fast/stroke_scale.h"
 #include "fast/tiled.h"
@@ -37,6 +38,15 @@ const FastModelInfo& FastStylizer::info() const {
   return info_;
 }
 
+bool FastStylizer::uses_int8(const FastOptions& options) const {
+  if (!options.int8) return false;
+  if (!device_.is_cpu()) throw InputError("int8: runs on the CPU only (use --device cpu)");
+  if (!int8_convolution_error().empty())
+    throw InputError("int8: convolutions do not run in int8 here (" + int8_convolution_error() +
+                     ")");
+  return true;
+}
+
 cv::Mat FastStylizer::stylize(const cv::Mat& content_bgr, const FastOptions& options,
                               const std::function<void(int, int)>& progress,
                               const std::atomic<bool>* cancel) {
@@ -51,6 +61,7 @@ cv::Mat FastStylizer::stylize(const cv::Mat& content_bgr, const FastOptions& opt
 
   c10::InferenceMode inference;
   auto& net = model_->net();
+  net->set_int8(uses_int8(options));
   bool reported = false;  // by a tiled pass; else the end is reported as one step
   const std::function<void(int, int)> report = [&](int done, int total) {
     reported = true;

@@ -47,6 +47,9 @@ class FastStylizer {
   ~FastStylizer();
   const FastModelInfo& info() const;
   const ComputeFormat& format() const { return format_; }
+  // Whether stylize() with `options` runs its convolutions in int8 (InputError when int8 is asked
+  // for where it does not run).
+  bool uses_int8(const FastOptions& options) const;
   // progress(done_tiles, total_tiles) for tiled inference; cancel checked between tiles.
   cv::Mat stylize(const cv::Mat& content_bgr, const FastOptions& options,
                   const std::function<void(int, int)>& progress = {},

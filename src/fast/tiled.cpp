@@ -78,9 +78,29 @@ void prepare_for_inference(TransformerNet& net, const ComputeFormat& format) {
   }
 }
 
+void calibrate_int8(TransformerNet& net, const torch::Tensor& x, const torch::Tensor& style) {
+  if (!net->int8()) return;
+  const int64_t h = x.size(2), w = x.size(3), side = std::max(h, w);
+  auto small = x;
+  if (side > kInt8CalibrationSide) {
+    const double f = static_cast<double>(kInt8CalibrationSide) / static_cast<double>(side);
+    auto scaled = [f](int64_t n) {
+      return std::max<int64_t>(1, std::llround(static_cast<double>(n) * f));
+    };
+    small = torch::adaptive_avg_pool2d(x.to(torch::kFloat), {scaled(h), scaled(w)})
+                .to(x.scalar_type())
+                .contiguous(x.suggest_memory_format());
+  }
+  net->set_int8_stage(Int8Stage::calibrate);
+  net->forward(small, style);
+  net->set_int8_stage(Int8Stage::run);
+}
+
 cv::Mat run_network(TransformerNet& net, const cv::Mat& bgr, const torch::Tensor& style,
                     const ComputeFormat& format) {
-  return tensor_to_image(net->forward(to_input(bgr, format), style));
+  const auto x = to_input(bgr, format);
+  calibrate_int8(net, x, style);
+  return tensor_to_image(net->forward(x, style));
 }
 
 cv::Mat run_network_tiled(TransformerNet& net, const cv::Mat& bgr, const torch::Tensor& style,
@@ -96,7 +116,9 @@ cv::Mat run_network_tiled(TransformerNet& net, const cv::Mat& bgr, const torch::
     const cv::Mat small = std::max(bgr.cols, bgr.rows) > settings.stats_side
                               ? resize_longest(bgr, settings.stats_side)
                               : bgr;
+    net->set_int8_stage(Int8Stage::calibrate);
     net->forward(to_input(small, format), style, &stats);
+    net->set_int8_stage(Int8Stage::run);
     stats.mode = NormStats::Mode::replay;
   }
   const auto xs = tile_starts(bgr.cols, settings.tile, settings.overlap);

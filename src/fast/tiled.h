@@ -38,16 +38,26 @@ inline constexpr int64_t kUntiledMaxPixels = 1536 * 1024;
 // stride - 1 px longer than `tile`).
 std::vector<int> tile_starts(int length, int tile, int overlap);
 
+// Longest side of the picture int8 ranges are calibrated on: a float pass at this size costs
+// about a tenth of an int8 pass at 1024² (bench/RESULTS.md, "int8").
+inline constexpr int kInt8CalibrationSide = 384;
+
+// With int8 on (TransformerNetImpl::set_int8): one float pass over x ([1, 3, H, W] in the
+// network's format) scaled down to at most kInt8CalibrationSide px records every convolution's
+// ranges, and the passes after it run in int8. Without int8: nothing.
+void calibrate_int8(TransformerNet& net, const torch::Tensor& x, const torch::Tensor& style);
+
 // Eval mode, no gradients, parameters cast to `format` once (rather than in every forward pass).
 void prepare_for_inference(TransformerNet& net, const ComputeFormat& format);
 
 // The whole image in one pass. `style` is the [S] mixing vector. Output is 8-bit BGR. The network
-// computes in `format` (see common/runtime.h).
+// computes in `format` (see common/runtime.h), its convolutions in int8 when it has int8 on
+// (calibrated on this image first).
 cv::Mat run_network(TransformerNet& net, const cv::Mat& bgr, const torch::Tensor& style,
                     const ComputeFormat& format);
 
-// Tiled pass as described above. progress(done, total) after each tile; cancel checked between
-// tiles (throws Cancelled).
+// Tiled pass as described above (with int8 on, the statistics pass calibrates it too).
+// progress(done, total) after each tile; cancel checked between tiles (throws Cancelled).
 cv::Mat run_network_tiled(TransformerNet& net, const cv::Mat& bgr, const torch::Tensor& style,
                           const TileSettings& settings, const ComputeFormat& format,
                           const std::function<void(int, int)>& progress = {},

@@ -38,19 +38,26 @@ ConvLayerImpl::ConvLayerImpl(int64_t in, int64_t out, int64_t kernel, int64_t st
       conv(register_module(
           "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride)))) {}
 
-torch::Tensor ConvLayerImpl::forward(const torch::Tensor& x) {
-  const auto padded = reflection_pad(x, padding);
+torch::Tensor ConvLayerImpl::forward(const torch::Tensor& x, int64_t upsample) {
+  if (int8_stage == Int8Stage::run) return int8->forward(x, upsample);
+  const auto input =
+      upsample == 1 ? x
+                    : torch::upsample_nearest2d(x, {x.size(2) * upsample, x.size(3) * upsample});
+  const auto padded = reflection_pad(input, padding);
   const auto dtype = x.scalar_type();
-  if (dtype == conv->weight.scalar_type()) return conv(padded);
-  return torch::conv2d(padded, conv->weight.to(dtype), conv->bias.to(dtype),
-                       conv->options.stride());
+  const auto y = dtype == conv->weight.scalar_type()
+                     ? conv(padded)
+                     : torch::conv2d(padded, conv->weight.to(dtype), conv->bias.to(dtype),
+                                     conv->options.stride());
+  if (int8_stage == Int8Stage::calibrate) int8->observe(x, y);
+  return y;
 }
 
 UpsampleConvLayerImpl::UpsampleConvLayerImpl(int64_t in, int64_t out, int64_t kernel)
     : conv(register_module("conv", ConvLayer(in, out, kernel))) {}
 
 torch::Tensor UpsampleConvLayerImpl::forward(const torch::Tensor& x) {
-  return conv(torch::upsample_nearest2d(x, {x.size(2) * 2, x.size(3) * 2}));
+  return conv(x, 2);
 }
 
 ConditionalInstanceNormImpl::ConditionalInstanceNormImpl(int64_t channels, int64_t styles)
@@ -201,6 +208,42 @@ torch::Tensor TransformerNetImpl::style_vector(int64_t index) const {
   auto v = torch::zeros({options_.styles});
   v[index] = 1.0;
   return v;
+}
+
+std::vector<ConvLayerImpl*> TransformerNetImpl::conv_layers() {
+  std::vector<ConvLayerImpl*> layers{conv1.get(), conv2.get(), conv3.get()};
+  for (const auto& block : *res) {
+    auto* r = block->as<ResidualBlock>();
+    layers.push_back(r->conv1.get());
+    layers.push_back(r->conv2.get());
+  }
+  for (auto* layer : {up1->conv.get(), up2->conv.get(), conv_out.get()}) layers.push_back(layer);
+  return layers;
+}
+
+void TransformerNetImpl::set_int8(bool on) {
+  if (on && !int8_) {
+    if (!int8_convolution_error().empty())
+      throw InputError("int8 convolutions do not run here: " + int8_convolution_error() +
+                       " (use int8 = off)");
+    torch::NoGradGuard no_grad;
+    for (auto* layer : conv_layers()) {
+      layer->int8 =
+          std::make_unique<Int8Conv>(layer->conv->weight, layer->conv->bias,
+                                     layer->conv->options.stride()->at(0), layer->padding);
+    }
+    conv1->int8->pin_input_range(0, 1);
+  }
+  int8_ = on;
+  if (!on) set_int8_stage(Int8Stage::off);
+}
+
+void TransformerNetImpl::set_int8_stage(Int8Stage stage) {
+  if (!int8_) stage = Int8Stage::off;
+  for (auto* layer : conv_layers()) {
+    if (stage == Int8Stage::calibrate) layer->int8->reset_ranges();
+    layer->int8_stage = stage;
+  }
 }
 
 int64_t TransformerNetImpl::parameter_count() const {

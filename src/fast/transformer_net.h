@@ -15,9 +15,11 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
+#include "fast/int8_conv.h"
 #include "fast/reflection_pad.h"
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace pastiche {
@@ -44,13 +46,21 @@ struct NormStats {
   size_t next = 0;                       // replay cursor
 };
 
-// Reflection padding of k/2 followed by a convolution. The convolution runs in the input's dtype:
-// with bf16 input the float32 parameters (the optimiser's master copy) are cast on the fly.
+// What the convolutions run in at inference: float (the parameters' dtype), a float pass that
+// records every convolution's value ranges (int8 calibration), or int8 (fast/int8_conv.h).
+enum class Int8Stage { off, calibrate, run };
+
+// Reflection padding of k/2 followed by a convolution (after nearest upsampling by `upsample`).
+// The convolution runs in the input's dtype: with bf16 input the float32 parameters (the
+// optimiser's master copy) are cast on the fly; in Int8Stage::run it runs quantised and returns
+// float32.
 struct ConvLayerImpl : torch::nn::Module {
   ConvLayerImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1);
-  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor forward(const torch::Tensor& x, int64_t upsample = 1);
   int64_t padding = 0;
   torch::nn::Conv2d conv{nullptr};
+  std::unique_ptr<Int8Conv> int8;  // packed by TransformerNetImpl::set_int8
+  Int8Stage int8_stage = Int8Stage::off;
 };
 TORCH_MODULE(ConvLayer);
 
@@ -100,6 +110,14 @@ struct TransformerNetImpl : torch::nn::Module {
   const TransformerNetOptions& options() const { return options_; }
   int64_t parameter_count() const;
 
+  // Quantised convolutions at inference (fast/int8_conv.h): on packs every convolution's weights
+  // (once; throws InputError where int8 convolutions do not run), off returns to float.
+  void set_int8(bool on);
+  bool int8() const { return int8_; }
+  // Int8 only: calibrate makes the next float passes record every convolution's ranges (reset
+  // first); run makes the passes after it quantised. Ignored while int8 is off.
+  void set_int8_stage(Int8Stage stage);
+
   ConvLayer conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
   ConditionalInstanceNorm in1{nullptr}, in2{nullptr}, in3{nullptr};
   torch::nn::ModuleList res{nullptr};
@@ -109,7 +127,9 @@ struct TransformerNetImpl : torch::nn::Module {
 
  private:
   torch::Tensor body(const torch::Tensor& x, const torch::Tensor& style, NormStats* stats);
+  std::vector<ConvLayerImpl*> conv_layers();
   TransformerNetOptions options_;
+  bool int8_ = false;
 };
 TORCH_MODULE(TransformerNet);
 

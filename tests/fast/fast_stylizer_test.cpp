@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/fixtures.h"
 #include "common/safetensors.h"
+#include "fast/int8_conv.h"
 #include "fast/tiled.h"
 #include "fast_test_util.h"
 #include "image/image_io.h"
@@ -48,6 +49,26 @@ TEST(FastStylizer, BlendZeroGivesTheOriginal) {
   FastOptions o;
   o.blend = 0.0;
   EXPECT_LE(max_abs_diff(stylizer.stylize(content, o), content), 1.0);
+}
+
+TEST(FastStylizer, Int8PaintsNearlyTheSamePicture) {
+  if (!int8_convolution_error().empty())
+    GTEST_SKIP() << "no int8 convolutions here: " << int8_convolution_error();
+  TempDir dir;
+  FastStylizer stylizer(testing::write_random_model(dir.file("m.safetensors"), 8, 1, 1));
+  const auto content = testing::synthetic_content_image(64, 48);
+  FastOptions o;
+  EXPECT_FALSE(stylizer.uses_int8(o));
+  const auto float_out = stylizer.stylize(content, o);
+  o.int8 = true;
+  EXPECT_TRUE(stylizer.uses_int8(o));
+  const auto int8_out = stylizer.stylize(content, o);
+  ASSERT_EQ(int8_out.size(), float_out.size());
+  const double diff = mean_abs_diff(int8_out, float_out);
+  EXPECT_GT(diff, 0.0) << "the int8 pass did not run";
+  EXPECT_LT(diff, 6.0);
+  o.int8 = false;  // and back to float, exactly
+  EXPECT_EQ(max_abs_diff(stylizer.stylize(content, o), float_out), 0.0);
 }
 
 TEST(FastStylizer, ValidatesOptions) {
