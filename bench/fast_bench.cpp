@@ -1,7 +1,7 @@
 // Fast style transfer benchmarks, comparable with ../shared/peers/peer_fast.py:
 //   fast_bench --mode infer [--sizes 256,512,1024] [--runs 5] [--warmup 1] [--width 32]
 //              [--res-blocks 5] [--precision auto|fp32|bf16] [--layout auto|nchw|channels-last]
-//              [--threads 2] [--int8 on|off]
+//              [--threads 2] [--int8 auto|on|off]
 //   fast_bench --mode train [--size 256] [--batch 4] [--runs 5] --vgg FILE [--width 16 ...]
 //   fast_bench --mode video [--video-width 640] [--video-height 360] [--frames 30]
 //   --profile FILE (infer, train): one more run under the LibTorch profiler, written as a Chrome
@@ -30,6 +30,7 @@
 
 #include "common/runtime.h"
 #include "fast/fast_stylizer.h"
+#include "fast/int8_conv.h"
 #include "fast/model_file.h"
 #include "fast/tiled.h"
 #include "fast/trainer.h"
@@ -48,7 +49,8 @@ struct Args {
   int runs = 5, warmup = 1, threads = 2;
   int64_t width = 32, res_blocks = 5;
   std::string precision = "auto", layout = "auto";
-  std::string int8 = "off";  // on: int8 convolutions, each run calibrated first (as stylize does)
+  // int8 convolutions (each run calibrated first, as stylize does): auto as stylize, on, off
+  std::string int8 = "auto";
   int size = 256, batch = 4;
   std::string vgg, profile;
   int video_width = 640, video_height = 360, frames = 30;
@@ -130,13 +132,18 @@ ComputeFormat format_of(const Args& a) {
                                 torch::kCPU);
 }
 
+bool uses_int8(const Args& a, const ComputeFormat& format) {
+  if (a.int8 == "auto") return int8_by_default(format, torch::kCPU);
+  return a.int8 == "on";
+}
+
 nlohmann::json bench_infer(const Args& a) {
   torch::manual_seed(42);
   const TransformerNetOptions options{a.width, a.res_blocks, 1};
   TransformerNet net(options);
   const auto format = format_of(a);
   prepare_for_inference(net, format);
-  net->set_int8(a.int8 == "on");
+  net->set_int8(uses_int8(a, format));
   nlohmann::json out = nlohmann::json::object();
   c10::InferenceMode guard;
   const auto style = net->style_vector(0);
@@ -251,8 +258,8 @@ int main(int argc, char** argv) {
   result["threads"] = threads;
   result["network"] = {{"width", args.width}, {"res_blocks", args.res_blocks}};
   const auto format = format_of(args);
-  result["precision"] = format.precision_name();
-  if (args.mode == "infer") result["int8"] = args.int8 == "on";
+  const bool int8 = args.mode == "infer" && uses_int8(args, format);
+  result["precision"] = int8 ? "int8" : format.precision_name();
   result["layout"] = format.layout_name();
   result["blas"] = info.blas;
   result["torch_version"] = info.torch_version;

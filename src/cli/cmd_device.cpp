@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "common/compute_probe.h"
 #include "common/runtime.h"
+#include "fast/int8_conv.h"
 
 namespace pastiche::cli {
 namespace {
@@ -36,6 +37,21 @@ void show(const DeviceArgs& args) {
       std::cerr << "warning: could not write the probe cache '" << cache << "'\n";
   }
   const auto d = device_info();
+  // What fast transfer's int8 = auto does here (fast/int8_conv.h).
+  const bool int8_runs = d.device == "cpu" && int8_convolution_error().empty();
+  const bool int8_auto =
+      int8_runs && int8_by_default(resolve_compute_format(Precision::automatic,
+                                                          MemoryLayout::automatic, torch::kCPU),
+                                   torch::kCPU);
+  nlohmann::json int8 = nullptr;
+  if (d.device == "cpu") {
+    int8 = {
+        {"runs", int8_runs}, {"error", int8_convolution_error()}, {"fast_automatic", int8_auto}};
+    if (int8_runs) {
+      int8["activation_levels"] = int8_levels().activation;
+      int8["weight_levels"] = 2 * int8_levels().weight + 1;
+    }
+  }
   if (args.json) {
     print_json({{"device", d.device},
                 {"device_name", d.device_name},
@@ -49,6 +65,7 @@ void show(const DeviceArgs& args) {
                 {"memory_total_bytes", d.memory_total_bytes},
                 {"memory_available_bytes", d.memory_available_bytes},
                 {"compute", d.device == "cpu" ? d.compute.report() : nlohmann::json(nullptr)},
+                {"int8", int8},
                 {"probe_cache", cache}});
     return;
   }
@@ -66,7 +83,15 @@ void show(const DeviceArgs& args) {
   std::cout << "automatic:   " << (c.bf16 ? "bf16" : "fp32") << " "
             << (c.channels_last ? "channels-last" : "nchw") << "\n"
             << "probe:       " << c.summary() << "\n"
-            << "probe cache: " << (cache.empty() ? "none (no HOME)" : cache) << "\n";
+            << "probe cache: " << (cache.empty() ? "none (no HOME)" : cache) << "\n"
+            << "fast int8:   ";
+  if (!int8_runs) {
+    std::cout << "does not run (" << int8_convolution_error() << ")\n";
+    return;
+  }
+  std::cout << (int8_auto ? "on" : "off") << " by default (" << int8_levels().activation
+            << " activation levels, weights within +-" << int8_levels().weight
+            << (int8_auto ? "" : "; slower than bf16 here") << ")\n";
 }
 
 const bool device_registered = register_command(80, [](CLI::App& app) {

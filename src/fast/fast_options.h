@@ -5,9 +5,17 @@
 #include <map>
 #include <string>
 
+#include "common/enum_names.h"
 #include "common/option_catalog.h"
 
 namespace pastiche {
+
+// Convolutions in int8 (fast/int8_conv.h). auto = where the CPU has no fast bf16 (the float
+// choice of `pastiche device` is fp32): there int8 is ~1.5x faster, with bf16 it is ~1.1-1.3x
+// slower (bench/RESULTS.md, "int8"); SSIM to float32 >= 0.98 on the default models.
+enum class Int8Use { automatic, on, off };
+inline constexpr EnumName<Int8Use> kInt8UseNames[] = {
+    {Int8Use::automatic, "auto"}, {Int8Use::on, "on"}, {Int8Use::off, "off"}};
 
 struct FastOptions {
   int size = 0;  // longest side of the output; 0 = the input's size
@@ -21,10 +29,7 @@ struct FastOptions {
   // How strongly the style is painted: 1 = the model's look, 0 = the photo's, mixed in feature
   // space through the model's neutral style (fast/neutral_style.h), else blended with the photo.
   double strength = 1.0;
-  // Convolutions in int8 (fast/int8_conv.h). Off by default: 1.3-1.4x faster than float32 where
-  // the CPU lacks fast bf16, slower than bf16 where it has it, and SSIM to float32 about 0.94,
-  // below the 0.98 a default needs (bench/RESULTS.md, "int8").
-  bool int8 = false;
+  Int8Use int8 = Int8Use::automatic;
   void validate() const;  // throws InputError naming the field
 };
 

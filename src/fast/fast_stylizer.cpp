@@ -39,12 +39,19 @@ const FastModelInfo& FastStylizer::info() const {
 }
 
 bool FastStylizer::uses_int8(const FastOptions& options) const {
-  if (!options.int8) return false;
-  if (!device_.is_cpu()) throw InputError("int8: runs on the CPU only (use --device cpu)");
-  if (!int8_convolution_error().empty())
-    throw InputError("int8: convolutions do not run in int8 here (" + int8_convolution_error() +
-                     ")");
-  return true;
+  switch (options.int8) {
+    case Int8Use::off:
+      return false;
+    case Int8Use::on:
+      if (!device_.is_cpu()) throw InputError("int8: runs on the CPU only (use --device cpu)");
+      if (!int8_convolution_error().empty())
+        throw InputError("int8: convolutions do not run in int8 here (" + int8_convolution_error() +
+                         ")");
+      return true;
+    case Int8Use::automatic:
+      break;
+  }
+  return int8_by_default(format_, device_);
 }
 
 cv::Mat FastStylizer::stylize(const cv::Mat& content_bgr, const FastOptions& options,

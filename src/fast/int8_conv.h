@@ -13,26 +13,41 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "common/runtime.h"
+
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace pastiche {
 
 // "" when LibTorch's quantised convolution runs on this CPU, else why not. Once per process.
 const std::string& int8_convolution_error();
 
-// Levels per activation: 256, or 128 where the int8 kernels saturate 16-bit partial sums (AVX2
-// without VNNI: vpmaddubsw adds two u8 x s8 products into an int16). Measured once per process on
-// a convolution built to saturate, not read from a CPU flag (ONEDNN_MAX_CPU_ISA moves it).
-int int8_activation_levels();
+// The automatic choice next to a float format: int8 where the float choice is float32 on the CPU
+// and int8 convolutions run (measured ~1.5x faster than float32 there, and slower than bf16:
+// bench/RESULTS.md, "int8").
+bool int8_by_default(const ComputeFormat& float_format, const torch::Device& device);
 
-// Share of a tensor's values left out of its range at each end. Activations have long tails: the
-// range of every value spends the 256 levels on a few outliers (SSIM to float32 0.932 at 512 px,
-// woman_with_hat on chicago); without the 1e-4 tails 0.944, with 1e-3 0.905 (bench/RESULTS.md).
-inline constexpr double kRangeTail = 1e-4;
+// Levels of the activations (uint8: 256) and largest weight magnitude (int8: 127). Where the int8
+// kernels saturate 16-bit partial sums (AVX2 without VNNI: vpmaddubsw adds two u8 x s8 products
+// into an int16) one of them gives up a bit: the weights (63) when that is exact, else the
+// activations (128). Measured once per process on a convolution built to saturate, not read from
+// a CPU flag (ONEDNN_MAX_CPU_ISA moves it).
+struct Int8Levels {
+  int activation = 256;
+  int weight = 127;
+};
+const Int8Levels& int8_levels();
+
+// Share of a tensor's (and of each channel's) values left out of its range at each end, to
+// saturate: activations have long tails, and a range that holds every value spends the levels on
+// a few outliers (SSIM to float32 on starry_night, chicago, 512 px, with equalised channels:
+// 0.959 with every value, 0.971 without the 1e-3 tails; 1e-4 and 3e-3 measured worse).
+inline constexpr double kRangeTail = 1e-3;
 
 // The range a tensor's values were seen in (over one or more calibration passes), without the
-// kRangeTail tails (from a histogram of at most 2^20 of its values).
+// kRangeTail tails (from a histogram of at most 2^18 of its values).
 struct ValueRange {
   float lo = 0, hi = 0;
   void include(const torch::Tensor& x);
@@ -48,19 +63,37 @@ struct AffineQuant {
 // than the clipping it saves (SSIM 0.932 without, 0.917 with 10 %).
 AffineQuant affine_quant(const ValueRange& range, int levels);
 
-// x (float32 [1, C, H, W], any layout) upsampled x`upsample` (nearest, 1 or 2), reflection-padded
-// by `pad` px on every side and quantised to a quint8 channels-last tensor, in one pass.
-torch::Tensor quantize_padded(const torch::Tensor& x, int64_t pad, int64_t upsample,
-                              const AffineQuant& q);
-// A quint8 tensor [1, C, H, W] (channels-last) as float32 channels-last.
-torch::Tensor dequantize_channels_last(const torch::Tensor& q);
+// A per-channel map x' = (x - offset) * gain ([C] float32 each; undefined = identity).
+struct ChannelAffine {
+  torch::Tensor gain, offset;
+  std::pair<torch::Tensor, torch::Tensor> resolved(int64_t channels) const;  // ones/zeros if unset
+  torch::Tensor apply(const torch::Tensor& x) const;                         // x: [N, C, H, W]
+};
 
-// One convolution in int8: packed weights and the calibrated ranges of its input and output.
+// x (float32 [1, C, H, W], any layout) upsampled x`upsample` (nearest, 1 or 2), reflection-padded
+// by `pad` px on every side, mapped by `equalise` and quantised to a quint8 channels-last tensor,
+// in one pass.
+torch::Tensor quantize_padded(const torch::Tensor& x, int64_t pad, int64_t upsample,
+                              const AffineQuant& q, const ChannelAffine& equalise = {});
+// A quint8 tensor [N, C, H, W] (channels-last) as float32 channels-last, mapped back through the
+// inverse of `equalised`.
+torch::Tensor dequantize_channels_last(const torch::Tensor& q, const ChannelAffine& equalised = {});
+
+// One convolution in int8: its weights, packed for the calibrated ranges of its input and output.
+//
+// Channels are equalised: a per-tensor scale spends the 256 levels on the widest channel, and a
+// narrow channel then has a few levels, which the instance norm after the convolution blows up
+// into visible noise. Each input and output channel is mapped from its calibrated [min, max] onto
+// [-1, 1], and the maps are folded into the weights and bias (the output mapped back when
+// dequantised): the same function in exact arithmetic, with every channel using every level.
+// (SSIM to float32, woman_with_hat on chicago at 512 px: 0.944 per tensor, 0.970 with the
+// output gains alone.)
 class Int8Conv {
  public:
   // weight [out, in, k, k] and bias [out] in any float dtype; `pad` is applied by reflection.
   Int8Conv(const torch::Tensor& weight, const torch::Tensor& bias, int64_t stride, int64_t pad);
-  // Calibration: include the float layer's input (before upsampling) and output.
+  // Calibration, from one float pass: the float layer's input (before upsampling) and output set
+  // the gains and ranges, and the weights are packed for them.
   void observe(const torch::Tensor& input, const torch::Tensor& output);
   void reset_ranges();
   // A range the input is known to have (the network's RGB input is [0, 1]: with 256 levels its
@@ -72,8 +105,10 @@ class Int8Conv {
   torch::Tensor forward(const torch::Tensor& x, int64_t upsample = 1) const;
 
  private:
+  torch::Tensor weight_, bias_;  // float32
+  int64_t stride_, pad_;
   c10::IValue packed_;
-  int64_t pad_;
+  ChannelAffine input_eq_, output_eq_;
   ValueRange input_, output_;
   bool calibrated_ = false, input_pinned_ = false;
 };

@@ -56,7 +56,8 @@ void prepare_for_inference(TransformerNet& net, const ComputeFormat& format);
 cv::Mat run_network(TransformerNet& net, const cv::Mat& bgr, const torch::Tensor& style,
                     const ComputeFormat& format);
 
-// Tiled pass as described above (with int8 on, the statistics pass calibrates it too).
+// Tiled pass as described above (with int8 on, calibrated on the whole picture, and the
+// statistics taken in int8 too).
 // progress(done, total) after each tile; cancel checked between tiles (throws Cancelled).
 cv::Mat run_network_tiled(TransformerNet& net, const cv::Mat& bgr, const torch::Tensor& style,
                           const TileSettings& settings, const ComputeFormat& format,

@@ -61,6 +61,7 @@ struct ConvLayerImpl : torch::nn::Module {
   torch::nn::Conv2d conv{nullptr};
   std::unique_ptr<Int8Conv> int8;  // packed by TransformerNetImpl::set_int8
   Int8Stage int8_stage = Int8Stage::off;
+  bool compute_in_parameter_dtype = false;  // a float layer of an int8 network
 };
 TORCH_MODULE(ConvLayer);
 

@@ -58,16 +58,19 @@ TEST(FastStylizer, Int8PaintsNearlyTheSamePicture) {
   FastStylizer stylizer(testing::write_random_model(dir.file("m.safetensors"), 8, 1, 1));
   const auto content = testing::synthetic_content_image(64, 48);
   FastOptions o;
+  o.int8 = Int8Use::off;
   EXPECT_FALSE(stylizer.uses_int8(o));
   const auto float_out = stylizer.stylize(content, o);
-  o.int8 = true;
+  o.int8 = Int8Use::automatic;  // the float choice decides
+  EXPECT_EQ(stylizer.uses_int8(o), !stylizer.format().bf16());
+  o.int8 = Int8Use::on;
   EXPECT_TRUE(stylizer.uses_int8(o));
   const auto int8_out = stylizer.stylize(content, o);
   ASSERT_EQ(int8_out.size(), float_out.size());
   const double diff = mean_abs_diff(int8_out, float_out);
   EXPECT_GT(diff, 0.0) << "the int8 pass did not run";
   EXPECT_LT(diff, 6.0);
-  o.int8 = false;  // and back to float, exactly
+  o.int8 = Int8Use::off;  // and back to float, exactly
   EXPECT_EQ(max_abs_diff(stylizer.stylize(content, o), float_out), 0.0);
 }
 
@@ -109,6 +112,7 @@ TEST(Tiling, TiledEqualsUntiledWithinTolerance) {
   content += noise;  // some texture, so the network's output varies across the image
   FastOptions untiled_options;
   untiled_options.stroke_scale = 512.0 / 300;  // painted at its own size, in one pass per size
+  untiled_options.int8 = Int8Use::off;         // tiling alone (int8 tiles: int8_conv_test.cpp)
   const auto untiled = stylizer.stylize(content, untiled_options);
   FastOptions tiled_options = untiled_options;
   tiled_options.tile = 128;
