@@ -132,8 +132,8 @@ ComputeFormat format_of(const Args& a) {
                                 torch::kCPU);
 }
 
-bool uses_int8(const Args& a, const ComputeFormat& format) {
-  if (a.int8 == "auto") return int8_by_default(format, torch::kCPU);
+bool uses_int8(const Args& a, const ComputeFormat& format, int64_t size) {
+  if (a.int8 == "auto") return int8_by_default(format, torch::kCPU, size);
   return a.int8 == "on";
 }
 
@@ -143,7 +143,7 @@ nlohmann::json bench_infer(const Args& a) {
   TransformerNet net(options);
   const auto format = format_of(a);
   prepare_for_inference(net, format);
-  net->set_int8(uses_int8(a, format));
+  bool any_int8 = false;
   nlohmann::json out = nlohmann::json::object();
   c10::InferenceMode guard;
   const auto style = net->style_vector(0);
@@ -153,6 +153,8 @@ nlohmann::json bench_infer(const Args& a) {
   };
   for (int size : a.sizes) {
     const auto x = format.apply(torch::rand({1, 3, size, size}));
+    net->set_int8(uses_int8(a, format, size));
+    any_int8 = any_int8 || net->int8();
     std::vector<double> ms;
     for (int r = 0; r < a.warmup + a.runs; ++r) {
       const auto t0 = Clock::now();
@@ -167,9 +169,12 @@ nlohmann::json bench_infer(const Args& a) {
     s["gflop"] = gflop;
     s["gflop_per_s"] = gflop / (s["median_ms"].get<double>() / 1000.0);
     s["images_per_s"] = 1000.0 / s["median_ms"].get<double>();
+    s["int8"] = net->int8();
     out[std::to_string(size)] = s;
   }
-  return {{"infer", out}, {"parameters", net->parameter_count()}};
+  nlohmann::json result = {{"infer", out}, {"parameters", net->parameter_count()}};
+  if (any_int8) result["precision"] = "int8";  // (float layers: the format below)
+  return result;
 }
 
 nlohmann::json bench_train(const Args& a) {
@@ -258,8 +263,7 @@ int main(int argc, char** argv) {
   result["threads"] = threads;
   result["network"] = {{"width", args.width}, {"res_blocks", args.res_blocks}};
   const auto format = format_of(args);
-  const bool int8 = args.mode == "infer" && uses_int8(args, format);
-  result["precision"] = int8 ? "int8" : format.precision_name();
+  if (!result.contains("precision")) result["precision"] = format.precision_name();
   result["layout"] = format.layout_name();
   result["blas"] = info.blas;
   result["torch_version"] = info.torch_version;

@@ -42,11 +42,12 @@ void show(const DeviceArgs& args) {
   const bool int8_auto =
       int8_runs && int8_by_default(resolve_compute_format(Precision::automatic,
                                                           MemoryLayout::automatic, torch::kCPU),
-                                   torch::kCPU);
+                                   torch::kCPU, kInt8MinSide);
   nlohmann::json int8 = nullptr;
   if (d.device == "cpu") {
     int8 = {
         {"runs", int8_runs}, {"error", int8_convolution_error()}, {"fast_automatic", int8_auto}};
+    if (int8_auto) int8["fast_min_side"] = kInt8MinSide;
     if (int8_runs) {
       int8["activation_levels"] = int8_levels().activation;
       int8["weight_levels"] = 2 * int8_levels().weight + 1;
@@ -89,9 +90,10 @@ void show(const DeviceArgs& args) {
     std::cout << "does not run (" << int8_convolution_error() << ")\n";
     return;
   }
-  std::cout << (int8_auto ? "on" : "off") << " by default (" << int8_levels().activation
-            << " activation levels, weights within +-" << int8_levels().weight
-            << (int8_auto ? "" : "; slower than bf16 here") << ")\n";
+  std::cout << (int8_auto ? "on by default from " + std::to_string(kInt8MinSide) + " px"
+                          : std::string("off by default (slower than bf16 here)"))
+            << "; " << int8_levels().activation << " activation levels, weights within +-"
+            << int8_levels().weight << "\n";
 }
 
 const bool device_registered = register_command(80, [](CLI::App& app) {

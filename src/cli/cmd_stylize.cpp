@@ -158,7 +158,7 @@ void run_fast(StylizeArgs& args) {
     j["method"] = "fast";
     j["model"] = stylizer.info().name;
     j["styles"] = stylizer.info().styles;
-    j["precision"] = stylizer.uses_int8(args.fast) ? "int8" : stylizer.format().precision_name();
+    j["precision"] = stylizer.used_int8() ? "int8" : stylizer.format().precision_name();
     j["layout"] = stylizer.format().layout_name();
     print_json(j);
   } else if (!args.quiet) {

@@ -56,8 +56,8 @@ const OptionCatalog<FastOptions>& fast_option_catalog() {
                                "Tile side for huge images, px (bounds memory)", use::stylize,
                                "automatic"));
     c.push_back(choice_option("int8", &F::int8, kInt8UseNames,
-                              "Convolutions in int8 (auto = on CPUs without fast bf16, where "
-                              "int8 is ~1.5x faster than float32)",
+                              "Convolutions in int8 (auto = from 768 px on CPUs without fast "
+                              "bf16, where int8 is 1.3-1.6x faster than float32)",
                               use::stylize | use::video));
     return c;
   }();

@@ -10,9 +10,10 @@
 
 namespace pastiche {
 
-// Convolutions in int8 (fast/int8_conv.h). auto = where the CPU has no fast bf16 (the float
-// choice of `pastiche device` is fp32): there int8 is ~1.5x faster, with bf16 it is ~1.1-1.3x
-// slower (bench/RESULTS.md, "int8"); SSIM to float32 >= 0.98 on the default models.
+// Convolutions in int8 (fast/int8_conv.h). auto = for pictures of 768 px and more where the CPU
+// has no fast bf16 (the float choice of `pastiche device` is fp32): there int8 is 1.3-1.6x faster
+// than float32; with bf16 it is slower (bench/RESULTS.md, "int8"). SSIM to float32 >= 0.98 on the
+// default models.
 enum class Int8Use { automatic, on, off };
 inline constexpr EnumName<Int8Use> kInt8UseNames[] = {
     {Int8Use::automatic, "auto"}, {Int8Use::on, "on"}, {Int8Use::off, "off"}};

@@ -38,7 +38,7 @@ const FastModelInfo& FastStylizer::info() const {
   return info_;
 }
 
-bool FastStylizer::uses_int8(const FastOptions& options) const {
+bool FastStylizer::uses_int8(const FastOptions& options, int64_t longest_side) const {
   switch (options.int8) {
     case Int8Use::off:
       return false;
@@ -51,7 +51,7 @@ bool FastStylizer::uses_int8(const FastOptions& options) const {
     case Int8Use::automatic:
       break;
   }
-  return int8_by_default(format_, device_);
+  return int8_by_default(format_, device_, longest_side);
 }
 
 cv::Mat FastStylizer::stylize(const cv::Mat& content_bgr, const FastOptions& options,
@@ -68,7 +68,7 @@ cv::Mat FastStylizer::stylize(const cv::Mat& content_bgr, const FastOptions& opt
 
   c10::InferenceMode inference;
   auto& net = model_->net();
-  net->set_int8(uses_int8(options));
+  used_int8_ = false;
   bool reported = false;  // by a tiled pass; else the end is reported as one step
   const std::function<void(int, int)> report = [&](int done, int total) {
     reported = true;
@@ -78,6 +78,8 @@ cv::Mat FastStylizer::stylize(const cv::Mat& content_bgr, const FastOptions& opt
   // that large, progress reporting its tiles; whole otherwise).
   auto paint_with = [&](const torch::Tensor& style) {
     return paint_at_stroke_scale(input, options.stroke_scale, [&](const cv::Mat& image) {
+      net->set_int8(uses_int8(options, std::max(image.cols, image.rows)));
+      used_int8_ = used_int8_ || net->int8();
       const int64_t pixels = static_cast<int64_t>(image.cols) * image.rows;
       const bool tiled = options.tile > 0 ? std::max(image.cols, image.rows) > options.tile
                                           : pixels > kUntiledMaxPixels;

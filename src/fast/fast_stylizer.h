@@ -47,9 +47,11 @@ class FastStylizer {
   ~FastStylizer();
   const FastModelInfo& info() const;
   const ComputeFormat& format() const { return format_; }
-  // Whether stylize() with `options` runs its convolutions in int8 (InputError when int8 is asked
-  // for where it does not run).
-  bool uses_int8(const FastOptions& options) const;
+  // Whether stylize() with `options` paints a picture of `longest_side` px with int8 convolutions
+  // (InputError when int8 is asked for where it does not run).
+  bool uses_int8(const FastOptions& options, int64_t longest_side) const;
+  // Whether the last stylize() painted with int8 convolutions.
+  bool used_int8() const { return used_int8_; }
   // progress(done_tiles, total_tiles) for tiled inference; cancel checked between tiles.
   cv::Mat stylize(const cv::Mat& content_bgr, const FastOptions& options,
                   const std::function<void(int, int)>& progress = {},
@@ -60,6 +62,7 @@ class FastStylizer {
   torch::Device device_;
   FastModelInfo info_;
   ComputeFormat format_;
+  bool used_int8_ = false;
 };
 
 // Folder in -> folder out: every image under `input_dir` (recursively, sub-folders mirrored) is

@@ -107,8 +107,10 @@ const std::string& int8_convolution_error() {
   return error;
 }
 
-bool int8_by_default(const ComputeFormat& float_format, const torch::Device& device) {
-  return device.is_cpu() && !float_format.bf16() && int8_convolution_error().empty();
+bool int8_by_default(const ComputeFormat& float_format, const torch::Device& device,
+                     int64_t longest_side) {
+  return device.is_cpu() && !float_format.bf16() && longest_side >= kInt8MinSide &&
+         int8_convolution_error().empty();
 }
 
 const Int8Levels& int8_levels() {

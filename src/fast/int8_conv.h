@@ -24,10 +24,16 @@ namespace pastiche {
 // "" when LibTorch's quantised convolution runs on this CPU, else why not. Once per process.
 const std::string& int8_convolution_error();
 
-// The automatic choice next to a float format: int8 where the float choice is float32 on the CPU
-// and int8 convolutions run (measured ~1.5x faster than float32 there, and slower than bf16:
-// bench/RESULTS.md, "int8").
-bool int8_by_default(const ComputeFormat& float_format, const torch::Device& device);
+// The smallest picture (longest side, px) int8 pays for: its calibration pass costs about a
+// quarter of a float one, and below this the int8 pass does not win it back (light network, AVX2
+// cap: 512 px 250 ms int8 vs 203 float32, 768 px 338 vs 432, 1024 px 630 vs 798).
+inline constexpr int64_t kInt8MinSide = 768;
+
+// The automatic choice for a picture of `longest_side` px next to a float format: int8 where the
+// float choice is float32 on the CPU, the picture is at least kInt8MinSide and int8 convolutions
+// run (slower than bf16 where the CPU has it: bench/RESULTS.md, "int8").
+bool int8_by_default(const ComputeFormat& float_format, const torch::Device& device,
+                     int64_t longest_side);
 
 // Levels of the activations (uint8: 256) and largest weight magnitude (int8: 127). Where the int8
 // kernels saturate 16-bit partial sums (AVX2 without VNNI: vpmaddubsw adds two u8 x s8 products

@@ -78,12 +78,18 @@ void prepare_for_inference(TransformerNet& net, const ComputeFormat& format) {
   }
 }
 
-void calibrate_int8(TransformerNet& net, const torch::Tensor& x, const torch::Tensor& style) {
+int int8_calibration_side(int64_t longest) {
+  return static_cast<int>(std::clamp<int64_t>(longest / 2, kInt8CalibrationSide, 1024));
+}
+
+void calibrate_int8(TransformerNet& net, const torch::Tensor& x, const torch::Tensor& style,
+                    int max_side) {
   if (!net->int8()) return;
   const int64_t h = x.size(2), w = x.size(3), side = std::max(h, w);
+  if (max_side <= 0) max_side = int8_calibration_side(side);
   auto small = x;
-  if (side > kInt8CalibrationSide) {
-    const double f = static_cast<double>(kInt8CalibrationSide) / static_cast<double>(side);
+  if (side > max_side) {
+    const double f = static_cast<double>(max_side) / static_cast<double>(side);
     auto scaled = [f](int64_t n) {
       return std::max<int64_t>(1, std::llround(static_cast<double>(n) * f));
     };
@@ -120,7 +126,7 @@ cv::Mat run_network_tiled(TransformerNet& net, const cv::Mat& bgr, const torch::
     // systematic error in every tile as it does in an untiled pass (float statistics replayed
     // into int8 tiles: 2-4x the error, measured with 7-bit weights).
     const auto input = to_input(small, format);
-    calibrate_int8(net, input, style);
+    calibrate_int8(net, input, style, settings.stats_side);
     net->forward(input, style, &stats);
     stats.mode = NormStats::Mode::replay;
   }

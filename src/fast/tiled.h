@@ -38,14 +38,19 @@ inline constexpr int64_t kUntiledMaxPixels = 1536 * 1024;
 // stride - 1 px longer than `tile`).
 std::vector<int> tile_starts(int length, int tile, int overlap);
 
-// Longest side of the picture int8 ranges are calibrated on: a float pass at this size costs
-// about a tenth of an int8 pass at 1024² (bench/RESULTS.md, "int8").
+// The longest side of the copy of a picture int8 ranges are calibrated on: half the picture's, at
+// least kInt8CalibrationSide and at most 1024 px. A smaller copy sees narrower ranges than the
+// picture has (SSIM to float32, udnie on kite at 512 px: 0.972 calibrated at 256 px, 0.981 at
+// 384; starry_night on chicago at 1024 px: 0.984 at 384, 0.985 at 512; at 2048 px, tiled: 0.977
+// at 384, 0.981 at 1024, which tiling's statistics pass pays for anyway).
 inline constexpr int kInt8CalibrationSide = 384;
+int int8_calibration_side(int64_t longest);
 
 // With int8 on (TransformerNetImpl::set_int8): one float pass over x ([1, 3, H, W] in the
-// network's format) scaled down to at most kInt8CalibrationSide px records every convolution's
-// ranges, and the passes after it run in int8. Without int8: nothing.
-void calibrate_int8(TransformerNet& net, const torch::Tensor& x, const torch::Tensor& style);
+// network's format) scaled down to at most `max_side` px (0: int8_calibration_side) records every
+// convolution's ranges, and the passes after it run in int8. Without int8: nothing.
+void calibrate_int8(TransformerNet& net, const torch::Tensor& x, const torch::Tensor& style,
+                    int max_side = 0);
 
 // Eval mode, no gradients, parameters cast to `format` once (rather than in every forward pass).
 void prepare_for_inference(TransformerNet& net, const ComputeFormat& format);

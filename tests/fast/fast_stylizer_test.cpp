@@ -59,13 +59,18 @@ TEST(FastStylizer, Int8PaintsNearlyTheSamePicture) {
   const auto content = testing::synthetic_content_image(64, 48);
   FastOptions o;
   o.int8 = Int8Use::off;
-  EXPECT_FALSE(stylizer.uses_int8(o));
+  EXPECT_FALSE(stylizer.uses_int8(o, 4096));
   const auto float_out = stylizer.stylize(content, o);
-  o.int8 = Int8Use::automatic;  // the float choice decides
-  EXPECT_EQ(stylizer.uses_int8(o), !stylizer.format().bf16());
+  EXPECT_FALSE(stylizer.used_int8());
+  o.int8 = Int8Use::automatic;  // the float choice and the picture's size decide
+  EXPECT_FALSE(stylizer.uses_int8(o, kInt8MinSide - 1));
+  EXPECT_EQ(stylizer.uses_int8(o, kInt8MinSide), !stylizer.format().bf16());
+  stylizer.stylize(content, o);
+  EXPECT_FALSE(stylizer.used_int8()) << "64 px is below kInt8MinSide";
   o.int8 = Int8Use::on;
-  EXPECT_TRUE(stylizer.uses_int8(o));
+  EXPECT_TRUE(stylizer.uses_int8(o, 64));
   const auto int8_out = stylizer.stylize(content, o);
+  EXPECT_TRUE(stylizer.used_int8());
   ASSERT_EQ(int8_out.size(), float_out.size());
   const double diff = mean_abs_diff(int8_out, float_out);
   EXPECT_GT(diff, 0.0) << "the int8 pass did not run";
