@@ -116,7 +116,7 @@ bool int8_by_default(const ComputeFormat& float_format, const torch::Device& dev
 const Int8Levels& int8_levels() {
   static const Int8Levels levels = [] {
     // Full range; else 7-bit weights (per channel, they lose less than 7-bit activations: SSIM
-    // to float32 on starry_night, chicago, 512 px, AVX2 cap: 0.970 -> 0.98x); else both.
+    // to float32 on starry_night, chicago, 512 px, AVX2 cap: 0.970 -> 0.985); else both.
     const Int8Levels choices[] = {{256, 127}, {256, 63}, {128, 127}};
     if (!int8_convolution_error().empty()) return choices[2];
     torch::NoGradGuard no_grad;

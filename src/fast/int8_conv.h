@@ -1,8 +1,10 @@
 // Quantised (int8) convolutions for the transform network at inference (issue 27, item 4).
 //
 // LibTorch's quantised convolution (oneDNN engine; VNNI where the CPU has it) runs the network's
-// convolutions 2-4x faster than float32 and faster than bf16 with AVX512-BF16 (bench/RESULTS.md).
-// Only the convolutions are quantised: weights per output channel (symmetric int8), activations
+// convolutions 2-4x faster than float32 and ~2x faster than bf16 with AVX512-BF16; the whole
+// pass gains only where the float choice is float32 (bench/RESULTS.md, "int8 fast path").
+// Only convolutions are quantised (not the two downsampling ones, TransformerNetImpl::set_int8):
+// weights per output channel (symmetric int8), activations
 // per tensor (affine uint8) with ranges calibrated by a float pass over the same picture at a
 // smaller size. Instance normalisation, ReLU, residual sums and the sigmoid stay float32, so the
 // rest of the network (statistics replay for tiles, strength, style mixing) is unchanged.
