@@ -10,6 +10,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
   libtorch-dev libopenblas0-pthread libgoogle-perftools-dev
   libopencv-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   libcpp-httplib-dev libmicrohttpd-dev nlohmann-json3-dev libsqlite3-dev libzip-dev
   postgresql libpqxx-dev
   libspdlog-dev libfmt-dev libcli11-dev

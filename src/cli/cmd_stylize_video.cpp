@@ -11,7 +11,7 @@
 #include "cli/progress_bar.h"
 #include "common/error.h"
 #include "common/runtime.h"
-#include "fast/video.h"
+#include "video/paint_video.h"
 
 namespace pastiche::cli {
 namespace {
@@ -37,6 +37,8 @@ void run_stylize_video(VideoArgs& args) {
   auto on_frames = [&](int done, int total) {
     bar.update(done, total > 0 ? total : done + 1, std::to_string(done) + " frames");
   };
+  // The flicker measure needs the optical flow, which smooth = 0 would not compute otherwise.
+  const bool measure = args.json || args.options.smooth > 0;
   const bool arbitrary = args.method == "arbitrary";
   if (arbitrary != args.model.empty() || arbitrary == args.styles.empty())
     throw InputError("give --model NAME (fast), or --style PAINTING with --method arbitrary");
@@ -67,32 +69,40 @@ void run_stylize_video(VideoArgs& args) {
       styles.push_back(instant->style_from_file(path, o.style_size));
     model_name = model;
     result = paint_video([&](const cv::Mat& frame) { return instant->stylize(frame, styles, o); },
-                         args.input, args.output, args.options, on_frames);
+                         args.input, args.output, args.options, on_frames, nullptr, measure);
   } else {
     fast = std::make_unique<FastStylizer>(resolve_fast_model(args.model, default_model_dirs()),
                                           select_device(args.compute.device));
     model_name = fast->info().name;
-    result = stylize_video(*fast, args.input, args.output, args.options, on_frames);
+    result =
+        stylize_video(*fast, args.input, args.output, args.options, on_frames, nullptr, measure);
   }
   bar.finish(std::to_string(result.frames) + " frames");
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (args.json) {
-    print_json({{"output", std::filesystem::absolute(args.output).string()},
-                {"model", model_name},
-                {"frames", result.frames},
-                {"fps", result.fps},
-                {"width", result.width},
-                {"height", result.height},
-                {"codec", result.codec},
-                {"frames_per_second", result.frames_per_second},
-                {"seconds", seconds},
-                {"threads", threads},
-                {"peak_rss_mb", static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0)}});
+    print_json(
+        {{"output", std::filesystem::absolute(args.output).string()},
+         {"model", model_name},
+         {"frames", result.frames},
+         {"fps", result.fps},
+         {"width", result.width},
+         {"height", result.height},
+         {"codec", result.codec},
+         {"audio", result.audio.empty() ? nlohmann::json(nullptr) : nlohmann::json(result.audio)},
+         {"rotation", result.rotation},
+         {"duration", result.duration},
+         {"smooth", args.options.smooth},
+         {"warping_error", result.warping_error},
+         {"frames_per_second", result.frames_per_second},
+         {"seconds", seconds},
+         {"threads", threads},
+         {"peak_rss_mb", static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0)}});
   } else if (!args.quiet) {
     std::cerr << "wrote " << args.output << " (" << result.frames << " frames " << result.width
               << "x" << result.height << " at " << result.fps << " fps, "
-              << format_duration(seconds) << ", " << result.frames_per_second << " frames/s)\n";
+              << format_duration(seconds) << ", " << result.frames_per_second << " frames/s, "
+              << (result.audio.empty() ? "no sound" : "sound " + result.audio) << ")\n";
   }
 }
 
@@ -100,10 +110,12 @@ const bool stylize_video_registered = register_command(30, [](CLI::App& app) {
   auto* cmd =
       app.add_subcommand("stylize-video", "Stylise a video with a fast model or any painting");
   auto args = std::make_shared<VideoArgs>(cmd);
-  cmd->add_option("input", args->input, "Input video (any format OpenCV reads)")
+  cmd->add_option("input", args->input, "Input video (any format FFmpeg reads)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("-o,--output", args->output, "Output video (.mp4 or .avi)")->required();
+  cmd->add_option("-o,--output", args->output,
+                  "Output video: .mp4/.mov/.mkv (H.264), .webm (VP9) or .avi (MJPEG)")
+      ->required();
   cmd->add_option("-m,--model", args->model, "Fast model name or file");
   cmd->add_option("-s,--style", args->styles, "Painting(s) for --method arbitrary");
   cmd->add_option("--method", args->method, "fast (with --model) or arbitrary (with --style)")

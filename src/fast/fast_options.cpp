@@ -64,35 +64,8 @@ const OptionCatalog<FastOptions>& fast_option_catalog() {
   return catalog;
 }
 
-const OptionCatalog<VideoOptions>& video_option_catalog() {
-  using V = VideoOptions;
-  constexpr unsigned video = option_use::video;
-  static const OptionCatalog<V> catalog = [] {
-    OptionCatalog<V> c;
-    for (const auto& o : fast_option_catalog()) {
-      if (o.used_by(video)) c.push_back(nested_option(o, &V::frame));
-    }
-    c.push_back(number_option("smooth", &V::smooth, 0, 0.99,
-                              "Temporal smoothing: blend each frame with the previous output to "
-                              "reduce flicker",
-                              video));
-    c.push_back(
-        text_option("codec", &V::codec, "FourCC (default: mp4v for .mp4, MJPG for .avi)", video));
-    c.push_back(integer_option("max_frames", &V::max_frames, 1, INT32_MAX,
-                               "Stop after this many frames", video, "all"));
-    return c;
-  }();
-  return catalog;
-}
-
 void FastOptions::validate() const {
   validate_options(fast_option_catalog(), *this);
-}
-
-void VideoOptions::validate() const {
-  validate_options(video_option_catalog(), *this);
-  if (!codec.empty() && codec.size() != 4)
-    fail("codec", "must be a four-character code such as mp4v or MJPG");
 }
 
 std::map<std::string, double> parse_style_mix(const std::string& text, const std::string& field) {

@@ -34,16 +34,8 @@ struct FastOptions {
   void validate() const;  // throws InputError naming the field
 };
 
-struct VideoOptions {
-  FastOptions frame;      // per-frame options; frame.size = processing size (0 = native)
-  double smooth = 0.0;    // temporal smoothing: out = (1-a)·stylised + a·previous out, a < 1
-  std::string codec;      // FourCC; empty = from the output extension (.mp4 mp4v, .avi MJPG)
-  int max_frames = 0;     // stop after this many frames (0 = all)
-  void validate() const;  // throws InputError naming the field
-};
 
 const OptionCatalog<FastOptions>& fast_option_catalog();
-const OptionCatalog<VideoOptions>& video_option_catalog();
 
 // "a=0.5,b=0.5": style names (1-64 of [A-Za-z0-9_.-]) with weights >= 0, not all zero, at most
 // 16 styles. InputError naming `field`.

@@ -10,6 +10,7 @@
 #include "fast/fast_options.h"
 #include "fast/train_options.h"
 #include "gatys/gatys_options.h"
+#include "video/video_options.h"
 
 namespace pastiche {
 namespace {
@@ -114,7 +115,11 @@ TEST(OptionCatalog, VideoFramesUseTheFastSettings) {
   find_option(video_option_catalog(), "style_mix")->set(v, "a=1, b=3");
   EXPECT_EQ(v.frame.style_mix.at("b"), 3);
   EXPECT_EQ(input_error_of([&] { find_option(video_option_catalog(), "smooth")->set(v, "1"); }),
-            "smooth: must be between 0 and 0.99");
+            "smooth: must be between 0 and 0.95");
+  find_option(video_option_catalog(), "codec")->set(v, "vp9");
+  EXPECT_EQ(v.codec, VideoCodec::vp9);
+  EXPECT_EQ(input_error_of([&] { find_option(video_option_catalog(), "codec")->set(v, "mp4v"); }),
+            "codec: must be auto, h264, vp9 or mjpeg");
 }
 
 TEST(StyleMix, ParsesOncePairsAndRefusesBadOnes) {
