@@ -14,6 +14,7 @@
 #include "fast/fast_stylizer.h"
 #include "gatys/gatys_engine.h"
 #include "image/image_io.h"
+#include "image/region_mask.h"
 #include "perceptual/layers.h"
 
 namespace pastiche::cli {
@@ -30,6 +31,12 @@ struct StylizeArgs {
   std::string vgg;
   std::string preview;
   std::string init_image;  // Gatys: start from this picture (init image)
+  // Only part of the picture painted (image/region_mask.h): a mask file or a box around the
+  // subject.
+  std::string mask, subject;
+  std::string other_model, other_style;  // the rest painted too, in a second style
+  bool invert_mask = false;
+  int feather = 8;
   ComputeArgs compute;
   bool json = false;
   bool quiet = false;
@@ -48,10 +55,50 @@ nlohmann::json common_json(const StylizeArgs& args, const cv::Mat& image, double
           {"peak_rss_mb", static_cast<double>(peak_rss_bytes()) / (1024.0 * 1024.0)}};
 }
 
+// The part to paint (CV_32F, 1 = painted), or an empty matrix for all of it. Made before the
+// long part, so a bad mask fails in a second.
+cv::Mat region_of(const StylizeArgs& args, const cv::Mat& content) {
+  if (!args.mask.empty() && !args.subject.empty())
+    throw InputError("give --mask or --subject, not both");
+  if (args.feather < 0 || args.feather > 256) throw InputError("feather: must be 0-256 px");
+  cv::Mat mask;
+  if (!args.mask.empty())
+    mask = load_region_mask(args.mask, content.size());
+  else if (!args.subject.empty())
+    mask = subject_mask(content, parse_subject_box(args.subject, content.size()));
+  else if (args.invert_mask || !args.other_model.empty() || !args.other_style.empty())
+    throw InputError("--invert-mask, --other-model and --other-style need --mask or --subject");
+  if (!mask.empty() && args.invert_mask) mask = 1.0 - mask;
+  return mask;
+}
+
+// `painted` inside the region; outside it the photo, or `rest` (the second style) when given.
+cv::Mat paint_region(const cv::Mat& painted, const cv::Mat& content, const cv::Mat& region,
+                     const StylizeArgs& args, const cv::Mat& rest = {}) {
+  if (region.empty()) return painted;
+  return composite_regions(painted, rest.empty() ? content : rest, region, args.feather);
+}
+
+void add_region_json(nlohmann::json& j, const StylizeArgs& args, const cv::Mat& region) {
+  if (region.empty()) return;
+  const std::string rest = !args.other_model.empty()   ? args.other_model
+                           : !args.other_style.empty() ? args.other_style
+                                                       : "photo";
+  j["region"] = {{"from", args.mask.empty() ? "subject" : "mask"},
+                 {"rest", rest},
+                 {"inverted", args.invert_mask},
+                 {"feather", args.feather},
+                 {"painted_fraction", cv::mean(region)[0]}};
+}
+
 void run_gatys(StylizeArgs& args) {
   auto& o = args.gatys;
   args.options.require_declared_by(gatys_option_catalog(),
                                    "applies to --model (fast) or --method arbitrary only");
+  if (!args.other_model.empty() || !args.other_style.empty())
+    throw InputError(
+        "a second style for the rest of the picture needs --model (with --other-model) or "
+        "--method arbitrary (with --other-style)");
   if (!args.init_image.empty()) o.init = InitKind::image;  // unless --init says otherwise
   args.options.apply(gatys_option_catalog(), o);
   if (!args.preview.empty() && o.preview_every == 0) o.preview_every = 20;
@@ -65,6 +112,7 @@ void run_gatys(StylizeArgs& args) {
   std::vector<cv::Mat> styles;
   for (const auto& path : args.styles) styles.push_back(load_image(path));
   const cv::Mat init = args.init_image.empty() ? cv::Mat() : load_image(args.init_image);
+  const cv::Mat region = region_of(args, content);
   const auto device = select_device(args.compute.device);
   GatysEngine engine(Vgg(resolve_vgg_path(args.vgg), o.pool), device);
   const auto layers = choose_layers(engine.vgg(), o.style_layers, o.content_layers);
@@ -84,10 +132,11 @@ void run_gatys(StylizeArgs& args) {
   }
   const auto result = engine.run(content, styles, o, callbacks, init);
   bar.finish();
-  save_image(result.image, args.output);
+  save_image(paint_region(result.image, content, region, args), args.output);
 
   if (args.json) {
     auto j = common_json(args, result.image, result.seconds);
+    add_region_json(j, args, region);
     j["method"] = "gatys";
     j["iterations"] = result.iterations;
     j["content_loss"] = result.content_loss;
@@ -121,6 +170,8 @@ void run_fast(StylizeArgs& args) {
                         select_device(args.compute.device));
   ProgressBar bar("stylize", !args.quiet);
   if (std::filesystem::is_directory(args.content)) {
+    if (!args.mask.empty() || !args.subject.empty())
+      throw InputError("--mask and --subject apply to one photo, not a folder");
     // Folder in, folder out: one bad file is reported and skipped, the rest continue.
     const auto folder = stylize_folder(
         stylizer, args.content, args.output, args.fast,
@@ -147,8 +198,17 @@ void run_fast(StylizeArgs& args) {
     return;
   }
   const cv::Mat content = load_image(args.content);
-  const cv::Mat output =
-      stylizer.stylize(content, args.fast, [&](int done, int total) { bar.update(done, total); });
+  const cv::Mat region = region_of(args, content);
+  if (!args.other_style.empty()) throw InputError("--other-style goes with --method arbitrary");
+  cv::Mat rest;
+  if (!args.other_model.empty()) {
+    FastStylizer other(resolve_fast_model(args.other_model, default_model_dirs()),
+                       select_device(args.compute.device));
+    rest = other.stylize(content, args.fast);
+  }
+  const cv::Mat output = paint_region(
+      stylizer.stylize(content, args.fast, [&](int done, int total) { bar.update(done, total); }),
+      content, region, args, rest);
   bar.finish();
   save_image(output, args.output);
   const double seconds =
@@ -156,6 +216,7 @@ void run_fast(StylizeArgs& args) {
   if (args.json) {
     auto j = common_json(args, output, seconds);
     j["method"] = "fast";
+    add_region_json(j, args, region);
     j["model"] = stylizer.info().name;
     j["styles"] = stylizer.info().styles;
     j["precision"] = stylizer.used_int8() ? "int8" : stylizer.format().precision_name();
@@ -185,13 +246,23 @@ void run_arbitrary(StylizeArgs& args) {
         "(the repository ships models/arbitrary/relu3_1.safetensors; pastiche train-arbitrary "
         "makes one)");
   const cv::Mat content = load_image(args.content);
+  const cv::Mat region = region_of(args, content);
   ArbitraryStylizer stylizer(model, resolve_vgg_path(args.vgg), select_device(args.compute.device));
   std::vector<StyleHandle> styles;
   for (const auto& path : args.styles)
     styles.push_back(stylizer.style_from_file(path, o.style_size));
+  if (!args.other_model.empty()) throw InputError("--other-model goes with --model (fast)");
+  cv::Mat rest;
+  if (!args.other_style.empty()) {
+    ArbitraryOptions whole = o;
+    whole.style_blend.clear();
+    rest = stylizer.stylize(content, {stylizer.style_from_file(args.other_style, o.style_size)},
+                            whole);
+  }
   ProgressBar bar("stylize", !args.quiet);
-  const cv::Mat output =
-      stylizer.stylize(content, styles, o, [&](int done, int total) { bar.update(done, total); });
+  const cv::Mat output = paint_region(
+      stylizer.stylize(content, styles, o, [&](int done, int total) { bar.update(done, total); }),
+      content, region, args, rest);
   bar.finish();
   save_image(output, args.output);
   const double seconds =
@@ -199,6 +270,7 @@ void run_arbitrary(StylizeArgs& args) {
   if (args.json) {
     auto j = common_json(args, output, seconds);
     j["method"] = "arbitrary";
+    add_region_json(j, args, region);
     j["model"] = stylizer.model_path();
     j["levels"] = o.levels.empty() ? stylizer.levels() : o.levels;
     j["precision"] = stylizer.format().precision_name();
@@ -243,6 +315,20 @@ const bool stylize_registered = register_command(10, [](CLI::App& app) {
                   "VGG weights (.safetensors; default $PASTICHE_VGG or the "
                   "models directory)");
   add_compute_flags(cmd, args->compute);
+  cmd->add_option("--mask", args->mask,
+                  "Paint only where this image is white (black keeps the photo; grey mixes)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--subject", args->subject,
+                  "Paint only the subject inside this box X,Y,WIDTH,HEIGHT (px of the photo; "
+                  "found by GrabCut); with --invert-mask, only the background");
+  cmd->add_option("--other-model", args->other_model,
+                  "Paint the rest of the picture (outside --mask/--subject) with this fast model");
+  cmd->add_option("--other-style", args->other_style,
+                  "Paint the rest with this painting (--method arbitrary)")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--invert-mask", args->invert_mask,
+                "Paint the other part: where --mask is black, or around --subject");
+  cmd->add_option("--feather", args->feather, "Soft edge of the painted part, px")->default_val(8);
   cmd->add_flag("--json", args->json, "Print one JSON object with the result on stdout");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress output");
   cmd->callback([args] {

@@ -9,6 +9,7 @@
 
 #include "cli/cli_test_util.h"
 #include "common/fixtures.h"
+#include "fast/fast_test_util.h"
 #include "image/image_io.h"
 
 namespace pastiche::testing {
@@ -53,6 +54,54 @@ TEST_F(StylizeCli, JsonReportsTheContractKeysAndWritesTheImage) {
   const auto image = load_image(output);
   EXPECT_EQ(image.cols, 32);
   EXPECT_EQ(image.rows, 24);
+}
+
+// --mask: the photo stays itself beyond the feather, the JSON says what was painted; a mask of
+// another shape is a one-line error and leaves nothing.
+TEST_F(StylizeCli, AMaskPaintsOnlyItsWhitePart) {
+  const auto model = write_random_model(dir_.file("m.safetensors"), 4, 1, 1);
+  cv::Mat mask(36, 48, CV_8UC3, cv::Scalar(0, 0, 0));
+  mask(cv::Rect(24, 0, 24, 36)).setTo(cv::Scalar(255, 255, 255));
+  save_image(mask, dir_.file("mask.png"));
+  const auto output = dir_.file("half.png");
+  const auto r = run_cli("stylize " + shell_quote(dir_.file("photo.png")) + " --model " +
+                         shell_quote(model) + " --mask " + shell_quote(dir_.file("mask.png")) +
+                         " --feather 3 -o " + shell_quote(output) + " --threads 1 -q --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["region"]["from"], "mask");
+  EXPECT_NEAR(j["region"]["painted_fraction"].get<double>(), 0.5, 1e-6);
+  const cv::Mat photo = load_image(dir_.file("photo.png")), out = load_image(output);
+  ASSERT_EQ(out.size(), photo.size());
+  cv::Mat diff;
+  cv::absdiff(out(cv::Rect(0, 0, 20, 36)), photo(cv::Rect(0, 0, 20, 36)), diff);
+  EXPECT_LE(cv::norm(diff, cv::NORM_INF), 2);
+  cv::absdiff(out(cv::Rect(28, 0, 20, 36)), photo(cv::Rect(28, 0, 20, 36)), diff);
+  EXPECT_GT(cv::norm(diff, cv::NORM_INF), 2);  // the painted half changed
+
+  cv::Mat square(40, 40, CV_8UC3, cv::Scalar(255, 255, 255));
+  save_image(square, dir_.file("square.png"));
+  const auto refused = dir_.file("refused.png");
+  const auto bad = run_cli("stylize " + shell_quote(dir_.file("photo.png")) + " --model " +
+                           shell_quote(model) + " --mask " + shell_quote(dir_.file("square.png")) +
+                           " -o " + shell_quote(refused) + " --threads 1 -q");
+  expect_one_line_error(bad, "different shape");
+  EXPECT_FALSE(std::filesystem::exists(refused));
+
+  // A second style for the rest: the same model twice paints everything; mismatched flags refused.
+  const auto photo_arg = "stylize " + shell_quote(dir_.file("photo.png")) + " --model " +
+                         shell_quote(model) + " -o " + shell_quote(refused) + " --threads 1 -q";
+  const auto two =
+      run_cli(photo_arg + " --subject 10,8,20,20 --other-model " + shell_quote(model) + " --json");
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_EQ(nlohmann::json::parse(two.out)["region"]["rest"], model);
+  std::filesystem::remove(refused);
+  expect_one_line_error(run_cli(photo_arg + " --invert-mask"), "need --mask or --subject");
+  expect_one_line_error(run_cli(photo_arg + " --subject 40,30,20,20"), "must lie inside");
+  expect_one_line_error(run_cli(photo_arg + " --mask " + shell_quote(dir_.file("mask.png")) +
+                                " --other-style " + shell_quote(dir_.file("painting.png"))),
+                        "--method arbitrary");
+  EXPECT_FALSE(std::filesystem::exists(refused));
 }
 
 TEST_F(StylizeCli, MissingContentFileFailsWithoutOutput) {
