@@ -6,7 +6,7 @@
 
 namespace pastiche {
 
-VideoReader::VideoReader(const std::string& path) : path_(path) {
+VideoReader::VideoReader(const std::string& path, int64_t max_pixels) : path_(path) {
   av::quiet_logs();
   if (!std::filesystem::is_regular_file(path))
     throw NotFoundError("video '" + path + "' not found");
@@ -37,6 +37,10 @@ VideoReader::VideoReader(const std::string& path) : path_(path) {
                                  av::error_text(rc) + ")");
     if (decoder_->width <= 0 || decoder_->height <= 0)
       throw UnsupportedTypeError(unreadable + " (its frames have no size)");
+    if (static_cast<int64_t>(decoder_->width) * decoder_->height > max_pixels)
+      throw TooLargeError("video '" + path + "' has " + std::to_string(decoder_->width) + "x" +
+                          std::to_string(decoder_->height) + " frames, over the limit of " +
+                          std::to_string(max_pixels / 1'000'000) + " megapixels");
 
     const int audio =
         av_find_best_stream(format_, AVMEDIA_TYPE_AUDIO, -1, video_index_, nullptr, 0);

@@ -22,10 +22,14 @@ struct VideoInfo {
   std::string audio_codec;      // of the sound kept, empty when there is none
 };
 
+// 8K UHD is 33 megapixels; an image may have 40.
+inline constexpr int64_t kMaxVideoPixels = 40'000'000;
+
 class VideoReader {
  public:
   // NotFoundError for a missing file; UnsupportedTypeError when it is not a video FFmpeg decodes.
-  explicit VideoReader(const std::string& path);
+  // TooLargeError when a frame is over `max_pixels` (a hostile header can claim any size).
+  explicit VideoReader(const std::string& path, int64_t max_pixels = kMaxVideoPixels);
   ~VideoReader();
   VideoReader(const VideoReader&) = delete;
   VideoReader& operator=(const VideoReader&) = delete;

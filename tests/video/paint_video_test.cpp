@@ -6,11 +6,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <random>
 
 #include "common/error.h"
 #include "common/fixtures.h"
 #include "fast/fast_test_util.h"
 #include "video/clip_fixture.h"
+#include "video/video_reader.h"
 #include "video/video_writer.h"
 
 namespace pastiche {
@@ -160,6 +163,46 @@ TEST_F(PaintVideo, ClearErrorsAndNothingLeftBehind) {
   VideoOptions bad;
   bad.smooth = 1.0;
   EXPECT_THROW(bad.validate(), InputError);
+}
+
+// Damaged files (bytes overwritten at random, seeded): each gives a picture or a clear error,
+// never a crash, and never a partial output.
+TEST_F(PaintVideo, DamagedFilesFailCleanly) {
+  ClipSpec spec;
+  spec.frames = 6;
+  spec.tone_hz = 440;
+  spec.video_codec = "libx264";
+  spec.audio_codec = "aac";
+  write_test_clip(dir.file("in.mp4"), spec);
+  std::ifstream in(dir.file("in.mp4"), std::ios::binary);
+  const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::mt19937 random(17);
+  int painted = 0, refused = 0;
+  for (int round = 0; round < 16; ++round) {
+    std::string bytes = good;
+    const int hits = 1 + round % 8;
+    for (int i = 0; i < hits; ++i)
+      bytes[random() % bytes.size()] = static_cast<char>(random() & 0xff);
+    std::ofstream(dir.file("bad.mp4"), std::ios::binary) << bytes;
+    try {
+      stylize_video(stylizer, dir.file("bad.mp4"), dir.file("out.mp4"), {});
+      ++painted;
+      EXPECT_TRUE(std::filesystem::exists(dir.file("out.mp4")));
+      std::filesystem::remove(dir.file("out.mp4"));
+    } catch (const std::exception& e) {  // InputError, or FFmpeg's own failure as runtime_error
+      ++refused;
+      EXPECT_FALSE(std::string(e.what()).empty());
+      EXPECT_FALSE(std::filesystem::exists(dir.file("out.mp4")));
+      EXPECT_FALSE(std::filesystem::exists(dir.file("out.mp4.part.mp4")));
+    }
+  }
+  EXPECT_EQ(painted + refused, 16);
+}
+
+TEST_F(PaintVideo, FramesOverThePixelLimitAreRefusedBeforeDecoding) {
+  write_test_clip(dir.file("in.mkv"), {});
+  EXPECT_THROW(VideoReader(dir.file("in.mkv"), 64 * 48 - 1), TooLargeError);
+  EXPECT_EQ(VideoReader(dir.file("in.mkv"), 64 * 48).info().width, 64);
 }
 
 TEST(VideoCodecChoice, FollowsTheExtension) {
