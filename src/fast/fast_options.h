@@ -34,7 +34,6 @@ struct FastOptions {
   void validate() const;  // throws InputError naming the field
 };
 
-
 const OptionCatalog<FastOptions>& fast_option_catalog();
 
 // "a=0.5,b=0.5": style names (1-64 of [A-Za-z0-9_.-]) with weights >= 0, not all zero, at most
