@@ -91,6 +91,9 @@ cv::Mat FastStylizer::stylize(const cv::Mat& content_bgr, const FastOptions& opt
       return run_network_tiled(net, image, style, settings, format_, report, cancel);
     });
   };
+  const bool one_style_pass = strength >= 1 || !true_strength;
+  net->keep_int8_calibration(keep_int8_calibration_ && one_style_pass && !new_clip_);
+  new_clip_ = false;
   cv::Mat out;
   if (strength <= 0) {
     out = input.clone();

@@ -52,6 +52,13 @@ class FastStylizer {
   bool uses_int8(const FastOptions& options, int64_t longest_side) const;
   // Whether the last stylize() painted with int8 convolutions.
   bool used_int8() const { return used_int8_; }
+  // For the frames of one clip: int8 calibrated on the first frame only, kept for the rest (one
+  // style pass per frame; a strength between 0 and 1 paints two styles and calibrates each time).
+  // Turning it on makes the next stylize() calibrate afresh (a new clip).
+  void keep_int8_calibration(bool keep) {
+    keep_int8_calibration_ = keep;
+    new_clip_ = true;
+  }
   // progress(done_tiles, total_tiles) for tiled inference; cancel checked between tiles.
   cv::Mat stylize(const cv::Mat& content_bgr, const FastOptions& options,
                   const std::function<void(int, int)>& progress = {},
@@ -63,6 +70,7 @@ class FastStylizer {
   FastModelInfo info_;
   ComputeFormat format_;
   bool used_int8_ = false;
+  bool keep_int8_calibration_ = false, new_clip_ = false;
 };
 
 // Folder in -> folder out: every image under `input_dir` (recursively, sub-folders mirrored) is

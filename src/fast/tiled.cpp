@@ -84,7 +84,7 @@ int int8_calibration_side(int64_t longest) {
 
 void calibrate_int8(TransformerNet& net, const torch::Tensor& x, const torch::Tensor& style,
                     int max_side) {
-  if (!net->int8()) return;
+  if (!net->int8() || net->int8_calibration_kept()) return;
   const int64_t h = x.size(2), w = x.size(3), side = std::max(h, w);
   if (max_side <= 0) max_side = int8_calibration_side(side);
   auto small = x;

@@ -256,6 +256,15 @@ void TransformerNetImpl::set_int8_stage(Int8Stage stage) {
   }
 }
 
+bool TransformerNetImpl::int8_calibration_kept() {
+  if (!keep_int8_calibration_ || !int8_) return false;
+  for (auto* layer : conv_layers()) {
+    if (layer->int8 && (!layer->int8->calibrated() || layer->int8_stage != Int8Stage::run))
+      return false;
+  }
+  return true;
+}
+
 int64_t TransformerNetImpl::parameter_count() const {
   int64_t n = 0;
   for (const auto& p : parameters()) n += p.numel();

@@ -118,6 +118,12 @@ struct TransformerNetImpl : torch::nn::Module {
   // Int8 only: calibrate makes the next float passes record every convolution's ranges (reset
   // first); run makes the passes after it quantised. Ignored while int8 is off.
   void set_int8_stage(Int8Stage stage);
+  // Keep the calibrated ranges for the passes that follow (the frames of one clip, one style):
+  // calibrate_int8 (fast/tiled.h) then calibrates only when the network has no ranges yet. One
+  // calibration for the whole clip also keeps the quantisation from changing frame to frame.
+  void keep_int8_calibration(bool keep) { keep_int8_calibration_ = keep; }
+  // Whether calibrate_int8 can skip: kept, int8 on, every int8 convolution calibrated.
+  bool int8_calibration_kept();
 
   ConvLayer conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
   ConditionalInstanceNorm in1{nullptr}, in2{nullptr}, in3{nullptr};
@@ -131,6 +137,7 @@ struct TransformerNetImpl : torch::nn::Module {
   std::vector<ConvLayerImpl*> conv_layers();
   TransformerNetOptions options_;
   bool int8_ = false;
+  bool keep_int8_calibration_ = false;
 };
 TORCH_MODULE(TransformerNet);
 

@@ -51,6 +51,31 @@ TEST(FastStylizer, BlendZeroGivesTheOriginal) {
   EXPECT_LE(max_abs_diff(stylizer.stylize(content, o), content), 1.0);
 }
 
+// A clip calibrates once: the second frame is painted with the first frame's ranges (not its
+// own), and turning keeping on again starts a new clip.
+TEST(FastStylizer, KeptInt8CalibrationServesTheWholeClip) {
+  if (!int8_convolution_error().empty())
+    GTEST_SKIP() << "no int8 convolutions here: " << int8_convolution_error();
+  TempDir dir;
+  const auto model = testing::write_random_model(dir.file("m.safetensors"), 8, 1, 1);
+  const auto first = testing::synthetic_content_image(64, 48);
+  cv::Mat second;
+  cv::flip(first, second, 1);
+  second.convertTo(second, -1, 0.5, 100);  // other ranges than the first frame's
+  FastOptions o;
+  o.int8 = Int8Use::on;
+  FastStylizer fresh(model);
+  const auto own_ranges = fresh.stylize(second, o);
+  FastStylizer clip(model);
+  clip.keep_int8_calibration(true);
+  clip.stylize(first, o);
+  const auto kept_ranges = clip.stylize(second, o);
+  EXPECT_GT(max_abs_diff(kept_ranges, own_ranges), 0.0) << "the second frame was recalibrated";
+  EXPECT_LT(mean_abs_diff(kept_ranges, own_ranges), 6.0);
+  clip.keep_int8_calibration(true);  // a new clip: calibrated on its first frame again
+  EXPECT_EQ(max_abs_diff(clip.stylize(second, o), own_ranges), 0.0);
+}
+
 TEST(FastStylizer, Int8PaintsNearlyTheSamePicture) {
   if (!int8_convolution_error().empty())
     GTEST_SKIP() << "no int8 convolutions here: " << int8_convolution_error();
