@@ -157,12 +157,7 @@ void AudioTrack::encode_available(bool flush) {
 }
 
 void AudioTrack::send(AVFrame* frame) {
-  av::check(avcodec_send_frame(encoder_.get(), frame), "encoding the sound");
-  while (avcodec_receive_packet(encoder_.get(), packet_.get()) >= 0) {
-    av_packet_rescale_ts(packet_.get(), encoder_->time_base, stream_->time_base);
-    packet_->stream_index = stream_->index;
-    av::check(av_interleaved_write_frame(output_, packet_.get()), "writing the sound");
-  }
+  av::encode_and_write(encoder_.get(), frame, output_, stream_, packet_.get(), "the sound");
 }
 
 void AudioTrack::finish() {

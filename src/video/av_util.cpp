@@ -35,6 +35,16 @@ void fail(const std::string& what, int code) {
   throw std::runtime_error(what + ": " + error_text(code));
 }
 
+void encode_and_write(AVCodecContext* encoder, AVFrame* frame, AVFormatContext* output,
+                      AVStream* stream, AVPacket* packet, const std::string& what) {
+  check(avcodec_send_frame(encoder, frame), "encoding " + what);
+  while (avcodec_receive_packet(encoder, packet) >= 0) {
+    av_packet_rescale_ts(packet, encoder->time_base, stream->time_base);
+    packet->stream_index = stream->index;
+    check(av_interleaved_write_frame(output, packet), "writing " + what);
+  }
+}
+
 namespace {
 
 // FFmpeg 6.1 moved stream side data into codecpar and 7 removed the old accessors.

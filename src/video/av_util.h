@@ -53,6 +53,11 @@ inline int check(int code, const std::string& what) {
   return code;
 }
 
+// Sends `frame` to the encoder (nullptr flushes it) and writes every packet it gives back to
+// `stream` of `output`, interleaved; `what` ("the video") names the failure.
+void encode_and_write(AVCodecContext* encoder, AVFrame* frame, AVFormatContext* output,
+                      AVStream* stream, AVPacket* packet, const std::string& what);
+
 // The stream's display matrix as a clockwise rotation in degrees (0, 90, 180, 270), 0 if none.
 int rotation_degrees(const AVStream* stream);
 // Copies the display matrix (rotation metadata) of `from` onto `to`, if it has one.

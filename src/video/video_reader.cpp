@@ -84,9 +84,9 @@ const AVStream* VideoReader::audio_stream() const {
 }
 
 bool VideoReader::receive(cv::Mat& bgr, int64_t& pts) {
-  const int rc = avcodec_receive_frame(decoder_.get(), frame_.get());
-  if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return false;
-  if (rc < 0) return false;  // a damaged frame: skipped, as players do
+  // EAGAIN: needs more packets; EOF: flushed; anything else: a damaged frame, skipped as players
+  // do.
+  if (avcodec_receive_frame(decoder_.get(), frame_.get()) < 0) return false;
   AVFrame* f = frame_.get();
   sws_.reset(sws_getCachedContext(sws_.release(), f->width, f->height,
                                   static_cast<AVPixelFormat>(f->format), info_.width, info_.height,

@@ -65,8 +65,7 @@ VideoCodec resolve_codec(const std::string& output, VideoCodec requested) {
 }
 
 VideoWriter::VideoWriter(const std::string& path, const VideoEncoding& encoding,
-                         const AVStream* video_from, const AVStream* audio_from)
-    : input_time_base_(encoding.time_base) {
+                         const AVStream* video_from, const AVStream* audio_from) {
   av::quiet_logs();
   const AVCodec* codec = video_encoder(encoding.codec);
   if (!codec)
@@ -177,12 +176,7 @@ void VideoWriter::write(const cv::Mat& bgr, int64_t pts) {
 }
 
 void VideoWriter::encode(AVFrame* frame) {
-  av::check(avcodec_send_frame(encoder_.get(), frame), "encoding the video");
-  while (avcodec_receive_packet(encoder_.get(), packet_.get()) >= 0) {
-    av_packet_rescale_ts(packet_.get(), encoder_->time_base, stream_->time_base);
-    packet_->stream_index = stream_->index;
-    av::check(av_interleaved_write_frame(output_, packet_.get()), "writing the video");
-  }
+  av::encode_and_write(encoder_.get(), frame, output_, stream_, packet_.get(), "the video");
 }
 
 void VideoWriter::write_audio(const AVPacket& packet) {

@@ -54,7 +54,6 @@ class VideoWriter {
   av::Frame frame_ = av::make_frame();
   av::Packet packet_ = av::make_packet();
   std::unique_ptr<AudioTrack> audio_;
-  AVRational input_time_base_{1, 25};
   bool frame_index_pts_ = false;  // AVI: constant rate, a frame's index is its timestamp
   int64_t frames_ = 0, last_pts_ = AV_NOPTS_VALUE;
   int width_ = 0, height_ = 0;
